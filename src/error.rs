@@ -1,0 +1,90 @@
+//! Errors a user can act on.
+//!
+//! Every error sparkup reports for bad input names where the problem is (a field path, a file, a
+//! template, an object) and what was expected; `main` prints it with its cause chain.
+
+use std::fmt;
+
+/// Exit code for every error: 1 is kept for "differences found" (`diff`), as kubectl does.
+pub const EXIT_ERROR: u8 = 2;
+
+/// One value that does not fit its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError {
+    /// Dotted field path, `workers.resources.limits.memory` or `storage[0].name`.
+    pub path: String,
+    /// What is wrong, usually `invalid value X: expected Y`.
+    pub detail: String,
+}
+
+impl ValueError {
+    pub fn new(path: impl Into<String>, detail: impl Into<String>) -> ValueError {
+        ValueError {
+            path: path.into(),
+            detail: detail.into(),
+        }
+    }
+
+    /// `invalid value <shown>: expected <expected>`.
+    pub fn invalid(
+        path: impl Into<String>,
+        shown: &str,
+        expected: impl fmt::Display,
+    ) -> ValueError {
+        ValueError::new(path, format!("invalid value {shown}: expected {expected}"))
+    }
+}
+
+impl fmt::Display for ValueError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.detail)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Values that deserialized but break a rule; all of them are listed at once.
+    #[error("{}", list_values(.0))]
+    Values(Vec<ValueError>),
+    /// A profile, values file or `--set` expression that cannot be read or parsed.
+    #[error("{origin}: {detail}")]
+    Source { origin: String, detail: String },
+    /// A template that failed to render (most likely a user's `--templates` copy).
+    #[error("template {name}: {detail}")]
+    Template { name: String, detail: String },
+    /// A rendered document that is not a valid object of a kind sparkup knows.
+    #[error("rendered object {object}: {detail}")]
+    Manifest { object: String, detail: String },
+}
+
+impl Error {
+    pub fn source(origin: impl Into<String>, detail: impl fmt::Display) -> Error {
+        Error::Source {
+            origin: origin.into(),
+            detail: detail.to_string(),
+        }
+    }
+
+    pub fn manifest(object: impl Into<String>, detail: impl fmt::Display) -> Error {
+        Error::Manifest {
+            object: object.into(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl From<ValueError> for Error {
+    fn from(e: ValueError) -> Self {
+        Error::Values(vec![e])
+    }
+}
+
+fn list_values(errors: &[ValueError]) -> String {
+    match errors {
+        [one] => one.to_string(),
+        many => {
+            let lines: Vec<String> = many.iter().map(|e| format!("  {e}")).collect();
+            format!("{} invalid values:\n{}", many.len(), lines.join("\n"))
+        }
+    }
+}

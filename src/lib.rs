@@ -1,0 +1,21 @@
+//! sparkup: one description of a standalone Spark cluster, rendered as Kubernetes manifests.
+//!
+//! The flow is one stage per module: `values` (layers -> typed, validated spec), `context` and
+//! `render` (spec -> YAML text through templates), `manifests` (text -> checked, labelled,
+//! ordered objects) and `output` (objects -> stdout or a folder). `cli` only wires them.
+
+pub mod cli;
+pub mod context;
+pub mod error;
+pub mod manifests;
+pub mod node;
+pub mod output;
+pub mod overrides;
+pub mod profiles;
+pub mod quantity;
+pub mod render;
+pub mod sizing;
+pub mod sparkconf;
+pub mod spec;
+pub mod validate;
+pub mod values;
