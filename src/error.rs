@@ -35,6 +35,20 @@ impl ValueError {
     }
 }
 
+/// `parent.key`, with the key quoted when it holds characters a path reader would trip over
+/// (a Spark property name stays readable, a key with a newline does not hide it).
+pub fn path_key(parent: &str, key: &str) -> String {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+    if plain {
+        format!("{parent}.{key}")
+    } else {
+        format!("{parent}.{}", crate::node::quote_for_message(key))
+    }
+}
+
 impl fmt::Display for ValueError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.detail)

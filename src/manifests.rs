@@ -108,7 +108,7 @@ fn typed_roundtrip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Val
 pub fn build(rendered: &[RenderedTemplate], spec: &ClusterSpec) -> Result<Vec<Object>, Error> {
     let mut objects = Vec::new();
     for template in rendered {
-        let docs: Vec<Value> = serde_saphyr::from_multiple(&template.text).map_err(|e| {
+        let docs: Vec<Value> = crate::node::parse_yaml(&template.text).map_err(|e| {
             Error::manifest(
                 format!("from template {}", template.name),
                 format!("not valid YAML: {e}"),

@@ -72,6 +72,29 @@ impl Node {
     }
 }
 
+/// How sparkup reads YAML: serde-saphyr's budget (depth, nodes, alias expansion) and duplicate-key
+/// rejection stay on; errors come without source snippets, as one line after the origin.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<Vec<T>, String> {
+    let options = serde_saphyr::options! { with_snippet: false };
+    serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
+        let message = e.to_string();
+        let message = message.trim_start_matches("error: ");
+        let message = match message.strip_prefix("budget breached: ") {
+            Some(rest) => format!(
+                "the document exceeds the parser's limits on size or alias expansion ({rest})"
+            ),
+            None => message.to_owned(),
+        };
+        message
+            .replace(", set DuplicateKeyPolicy in Options if acceptable", "")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
 /// Quotes a string for an error message, cut to a readable length.
 pub fn quote_for_message(s: &str) -> String {
     const MAX: usize = 80;
@@ -215,15 +238,13 @@ impl de::Error for DeError {
     }
     fn invalid_type(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
         DeError(format!(
-            "invalid value {}: expected {exp}",
-            unexpected(unexp)
+            "invalid value {}: expected {}",
+            unexpected(unexp),
+            expected(exp)
         ))
     }
     fn invalid_value(unexp: de::Unexpected, exp: &dyn de::Expected) -> Self {
-        DeError(format!(
-            "invalid value {}: expected {exp}",
-            unexpected(unexp)
-        ))
+        Self::invalid_type(unexp, exp)
     }
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
         DeError(format!(
@@ -241,6 +262,19 @@ impl de::Error for DeError {
             quote_for_message(variant),
             expected.join(", ")
         ))
+    }
+}
+
+/// serde names primitive targets by their Rust type; say what a user writes instead.
+fn expected(exp: &dyn de::Expected) -> String {
+    match exp.to_string().as_str() {
+        "u8" => "an integer from 0 to 255".into(),
+        "u16" => "an integer from 0 to 65535".into(),
+        "u32" | "u64" => "a non-negative integer".into(),
+        "i8" | "i16" | "i32" | "i64" => "an integer".into(),
+        "f32" | "f64" => "a number".into(),
+        other if other.starts_with("struct ") => "a mapping".into(),
+        other => other.into(),
     }
 }
 

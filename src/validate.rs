@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::error::ValueError;
+use crate::error::{ValueError, path_key};
 use crate::node::{Node, quote_for_message};
 use crate::sparkconf;
 use crate::spec::{ClusterSpec, EnvFromSpec, Ports, Resources, StorageSpec};
@@ -60,6 +60,17 @@ impl Report {
             expected,
         ));
     }
+
+    /// Like `invalid`, for a number, which is shown unquoted.
+    fn number(
+        &mut self,
+        path: impl Into<String>,
+        value: impl std::fmt::Display,
+        expected: impl std::fmt::Display,
+    ) {
+        self.0
+            .push(ValueError::invalid(path, &value.to_string(), expected));
+    }
 }
 
 /// Checks every rule; an empty list means the spec can be rendered.
@@ -72,7 +83,7 @@ pub fn check(spec: &ClusterSpec, tree: &Node) -> Vec<ValueError> {
     check_env(spec, &mut r);
     for (key, value) in &spec.spark_conf {
         if let Err(e) = sparkconf::check_entry(key, value) {
-            r.0.push(ValueError::new(format!("sparkConf.{key}"), e));
+            r.0.push(ValueError::new(path_key("sparkConf", key), e));
         }
     }
     check_security(spec, &mut r);
@@ -144,7 +155,7 @@ fn check_image(spec: &ClusterSpec, r: &mut Report) {
 
 fn check_env(spec: &ClusterSpec, r: &mut Report) {
     for name in spec.env.keys() {
-        let path = format!("env.{name}");
+        let path = path_key("env", name);
         if !is_env_name(name) {
             r.invalid(
                 path,
@@ -182,9 +193,9 @@ fn check_env_from(r: &mut Report, i: usize, source: &EnvFromSpec) {
 fn check_security(spec: &ClusterSpec, r: &mut Report) {
     let sc = &spec.security_context;
     if sc.run_as_user <= 0 {
-        r.invalid(
+        r.number(
             "securityContext.runAsUser",
-            &sc.run_as_user.to_string(),
+            sc.run_as_user,
             "a user id above 0: Spark never runs as root",
         );
     }
@@ -213,9 +224,9 @@ fn check_roles(spec: &ClusterSpec, tree: &Node, r: &mut Report) {
         false,
     );
     if workers.replicas > MAX_REPLICAS {
-        r.invalid(
+        r.number(
             "workers.replicas",
-            &workers.replicas.to_string(),
+            workers.replicas,
             format!("an integer from 0 to {MAX_REPLICAS}"),
         );
     }
@@ -289,13 +300,13 @@ fn check_resources(r: &mut Report, path: &str, resources: &Resources) {
 fn check_ports(r: &mut Report, path: &str, ports: &Ports) {
     for (name, port) in [("rpc", ports.rpc), ("http", ports.http)] {
         if port == 0 {
-            r.invalid(format!("{path}.{name}"), "0", "a port from 1 to 65535");
+            r.number(format!("{path}.{name}"), 0, "a port from 1 to 65535");
         }
     }
     if ports.rpc == ports.http {
-        r.invalid(
+        r.number(
             format!("{path}.http"),
-            &ports.http.to_string(),
+            ports.http,
             format!("a port other than {path}.rpc ({})", ports.rpc),
         );
     }
@@ -389,7 +400,7 @@ fn check_mount_path<'a>(
 
 fn check_metadata(r: &mut Report, path: &str, map: &BTreeMap<String, String>, labels: bool) {
     for (key, value) in map {
-        let field = format!("{path}.{key}");
+        let field = path_key(path, key);
         if !is_qualified_name(key) {
             r.invalid(
                 field,

@@ -120,8 +120,18 @@ pub fn parse_document(text: &str, origin: &str) -> Result<Node, Error> {
             "contains a NUL byte: expected YAML text",
         ));
     }
-    let node: Option<Node> = serde_saphyr::from_str(text)
-        .map_err(|e| Error::source(origin, one_line(&e.to_string())))?;
+    let mut docs: Vec<Node> =
+        crate::node::parse_yaml(text).map_err(|e| Error::source(origin, e))?;
+    if docs.len() > 1 {
+        return Err(Error::source(
+            origin,
+            format!(
+                "{} YAML documents: expected one mapping of values",
+                docs.len()
+            ),
+        ));
+    }
+    let node = docs.pop();
     match node {
         None | Some(Node::Null) => Ok(Node::Map(Default::default())),
         Some(map @ Node::Map(_)) => Ok(map),
@@ -133,17 +143,6 @@ pub fn parse_document(text: &str, origin: &str) -> Result<Node, Error> {
             ),
         )),
     }
-}
-
-/// The YAML parser's messages can carry a source snippet over several lines; one line reads best
-/// after `error:`.
-fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// Merges `layer` into `merged`. A `null` in the layer restores the built-in default found at the
@@ -186,6 +185,7 @@ fn apply_set(merged: &mut Node, set: &SetExpr, base: &Node) -> Result<(), String
         node = step(node, segment)?;
     }
     let default = base_node.and_then(|b| child(b, last)).cloned();
+    make_container(node, last);
     match (node, last) {
         (Node::Map(map), Segment::Key(key)) => {
             match (&set.value, default) {
@@ -216,14 +216,19 @@ fn child<'a>(node: &'a Node, segment: &Segment) -> Option<&'a Node> {
     }
 }
 
-/// Descends one segment, creating the container the next segment needs.
-fn step<'a>(node: &'a mut Node, segment: &Segment) -> Result<&'a mut Node, String> {
+/// Turns a null (a key that was just created) into the container `segment` indexes.
+fn make_container(node: &mut Node, segment: &Segment) {
     if matches!(node, Node::Null) {
         *node = match segment {
             Segment::Key(_) => Node::Map(Default::default()),
             Segment::Index(_) => Node::Seq(Vec::new()),
         };
     }
+}
+
+/// Descends one segment, creating the container the next segment needs.
+fn step<'a>(node: &'a mut Node, segment: &Segment) -> Result<&'a mut Node, String> {
+    make_container(node, segment);
     match (node, segment) {
         (Node::Map(map), Segment::Key(key)) => Ok(map.entry(key.clone()).or_insert(Node::Null)),
         (Node::Seq(items), Segment::Index(i)) => {
