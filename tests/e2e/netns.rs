@@ -1,0 +1,215 @@
+//! Test "pods": Linux network namespaces with their own IPs, on a bridge that lives in a namespace
+//! of its own. Nothing is attached to the root namespace, which holds a blackhole route for the
+//! test subnet while the test runs, so no packet for a test address can leave the machine.
+//! Everything is removed on drop, also when the test fails.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+pub fn sh(args: &[&str]) {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub struct Network {
+    prefix: String,
+    /// `10.231.N.` — host addresses are this plus a last octet.
+    net: String,
+    bridge_ns: String,
+    namespaces: Vec<String>,
+    /// `/etc/hosts` lines every namespace gets (the test's stand-in for cluster DNS).
+    pub hosts: Vec<(String, String)>,
+    children: Vec<(String, Child)>,
+}
+
+impl Network {
+    pub fn new(tag: &str) -> Network {
+        assert_eq!(
+            euid(),
+            0,
+            "the end-to-end tests create network namespaces and need root"
+        );
+        let n = std::process::id() % 200 + 20;
+        let prefix = format!("spk{tag}{n}");
+        let net = format!("10.231.{n}.");
+        let bridge_ns = format!("{prefix}-br");
+        let network = Network {
+            prefix,
+            net,
+            bridge_ns,
+            namespaces: Vec::new(),
+            hosts: Vec::new(),
+            children: Vec::new(),
+        };
+        sh(&["ip", "route", "add", "blackhole", &network.subnet()]);
+        sh(&["ip", "netns", "add", &network.bridge_ns]);
+        network.exec_ok(
+            &network.bridge_ns,
+            &["ip", "link", "add", "br0", "type", "bridge"],
+        );
+        network.exec_ok(&network.bridge_ns, &["ip", "link", "set", "br0", "up"]);
+        network
+    }
+
+    pub fn subnet(&self) -> String {
+        format!("{}0/24", self.net)
+    }
+
+    pub fn ip(&self, host: u8) -> String {
+        format!("{}{host}", self.net)
+    }
+
+    fn exec_ok(&self, ns: &str, args: &[&str]) {
+        let mut full = vec!["ip", "netns", "exec", ns];
+        full.extend_from_slice(args);
+        sh(&full);
+    }
+
+    fn ns_name(&self, name: &str) -> String {
+        format!("{}-{name}", self.prefix)
+    }
+
+    /// Adds a host `name` at `.host` on the bridge; `/etc/hosts` inside it maps every name in
+    /// `self.hosts` (add those first).
+    pub fn add_host(&mut self, name: &str, host: u8) -> String {
+        let ns = self.ns_name(name);
+        let peer = format!("v{}{host}", &self.prefix[3..]);
+        sh(&["ip", "netns", "add", &ns]);
+        self.namespaces.push(ns.clone());
+        sh(&[
+            "ip",
+            "link",
+            "add",
+            "eth0",
+            "netns",
+            &ns,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &peer,
+            "netns",
+            &self.bridge_ns,
+        ]);
+        self.exec_ok(
+            &self.bridge_ns,
+            &["ip", "link", "set", &peer, "master", "br0", "up"],
+        );
+        let cidr = format!("{}/24", self.ip(host));
+        self.exec_ok(&ns, &["ip", "addr", "add", &cidr, "dev", "eth0"]);
+        self.exec_ok(&ns, &["ip", "link", "set", "eth0", "up"]);
+        self.exec_ok(&ns, &["ip", "link", "set", "lo", "up"]);
+        let etc = Path::new("/etc/netns").join(&ns);
+        std::fs::create_dir_all(&etc).unwrap();
+        let mut hosts = format!("127.0.0.1 localhost\n{} {name}\n", self.ip(host));
+        for (ip, host_name) in &self.hosts {
+            hosts.push_str(&format!("{ip} {host_name}\n"));
+        }
+        std::fs::write(etc.join("hosts"), hosts).unwrap();
+        ns
+    }
+
+    /// Starts `argv` inside host `name` with exactly `env`, output to `log`.
+    pub fn spawn(&mut self, name: &str, env: &[(String, String)], argv: &[String], log: &Path) {
+        let ns = self.ns_name(name);
+        let file = File::create(log).unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns, "env", "-i"])
+            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
+            .args(argv)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        self.children.push((name.to_string(), child));
+    }
+
+    /// Kills every process in host `name` (the daemon and anything it started) with SIGKILL.
+    pub fn kill(&mut self, name: &str) {
+        let ns = self.ns_name(name);
+        kill_all_in(&ns);
+        self.children.retain_mut(|(n, child)| {
+            if n == name {
+                let _ = child.wait();
+                false
+            } else {
+                true
+            }
+        });
+    }
+
+    /// Runs a client command inside host `name` and returns its stdout, or None on failure.
+    pub fn run_in(&self, name: &str, args: &[&str]) -> Option<String> {
+        let out = Command::new("ip")
+            .args(["netns", "exec", &self.ns_name(name)])
+            .args(args)
+            .output()
+            .ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+fn kill_all_in(ns: &str) {
+    if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+        for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+            let _ = Command::new("kill").args(["-9", pid]).status();
+        }
+    }
+}
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.kill();
+        }
+        for ns in self
+            .namespaces
+            .iter()
+            .chain(std::iter::once(&self.bridge_ns))
+        {
+            kill_all_in(ns);
+        }
+        for (_, child) in &mut self.children {
+            let _ = child.wait();
+        }
+        for ns in self
+            .namespaces
+            .iter()
+            .chain(std::iter::once(&self.bridge_ns))
+        {
+            let _ = Command::new("ip").args(["netns", "del", ns]).status();
+            let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(ns));
+        }
+        let _ = Command::new("ip")
+            .args(["route", "del", "blackhole", &self.subnet()])
+            .status();
+    }
+}
+
+fn euid() -> u32 {
+    // `id -u` keeps the tests free of unsafe code and of a libc dependency.
+    let out = Command::new("id").arg("-u").output().expect("id");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(u32::MAX)
+}
+
+/// A fresh scratch folder for one test run.
+pub fn scratch(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sparkup-e2e-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

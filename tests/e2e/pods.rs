@@ -1,0 +1,185 @@
+//! Turning a rendered pod template into a process: its args, its environment with the downward
+//! API filled in, and its volumes as folders.
+//!
+//! The processes run in network namespaces but share the machine's file system, so each volume
+//! mount becomes a folder and every mount path in an environment value or in a mounted
+//! `spark-defaults.conf` is rewritten to that folder. Claims are shared between pods, as a
+//! ReadWriteMany volume is.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// The Spark distribution inside the `pyspark` package, found through the machine's python3.
+pub fn spark_home() -> String {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import os, pyspark; print(os.path.dirname(pyspark.__file__))",
+        ])
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "pyspark is not installed (pip install pyspark)"
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+pub fn java_home() -> String {
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "dirname \"$(dirname \"$(readlink -f \"$(command -v java)\")\")\"",
+        ])
+        .output()
+        .expect("java on PATH");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A workload's pod template from the rendered List.
+pub struct Pod {
+    pub container: Value,
+    pub volumes: Vec<Value>,
+    pub config_maps: BTreeMap<String, Value>,
+}
+
+impl Pod {
+    /// The pod template of the workload whose component label is `component`.
+    pub fn from_list(list: &Value, component: &str) -> Pod {
+        let items = list["items"].as_array().expect("a List");
+        let config_maps = items
+            .iter()
+            .filter(|i| i["kind"] == "ConfigMap")
+            .map(|i| {
+                (
+                    i["metadata"]["name"].as_str().unwrap().to_string(),
+                    i["data"].clone(),
+                )
+            })
+            .collect();
+        let workload = items
+            .iter()
+            .find(|i| {
+                matches!(
+                    i["kind"].as_str(),
+                    Some("Deployment" | "ReplicationController")
+                ) && i["metadata"]["labels"]["app.kubernetes.io/component"] == component
+            })
+            .unwrap_or_else(|| panic!("no {component} workload rendered"));
+        let spec = &workload["spec"]["template"]["spec"];
+        Pod {
+            container: spec["containers"][0].clone(),
+            volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
+            config_maps,
+        }
+    }
+
+    pub fn args(&self) -> Vec<String> {
+        self.container["args"]
+            .as_array()
+            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The environment as the kubelet would give it, for a pod at `ip` whose volumes live in
+    /// `dir` (claims in `claims`), plus what the machine needs (PATH, JAVA_HOME, SPARK_HOME).
+    pub fn environment(&self, ip: &str, dir: &Path, claims: &Path) -> Vec<(String, String)> {
+        let mounts = self.materialize_volumes(dir, claims);
+        let mut env: Vec<(String, String)> = vec![
+            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+            ("HOME".into(), dir.display().to_string()),
+            ("JAVA_HOME".into(), java_home()),
+            ("SPARK_HOME".into(), spark_home()),
+        ];
+        for var in self.container["env"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let name = var["name"].as_str().unwrap().to_string();
+            let value = match var["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
+                Some("status.podIP") => ip.to_string(),
+                Some(other) => panic!("{name}: downward API field {other} is not simulated"),
+                None => expand(var["value"].as_str().unwrap_or(""), &env),
+            };
+            env.push((name, rewrite_paths(&value, &mounts)));
+        }
+        env
+    }
+
+    /// Creates a folder per volume mount; returns (mount path, folder) pairs.
+    fn materialize_volumes(&self, dir: &Path, claims: &Path) -> Vec<(String, PathBuf)> {
+        let mut mounts = Vec::new();
+        let mut conf_files = Vec::new();
+        for mount in self.container["volumeMounts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let name = mount["name"].as_str().unwrap();
+            let volume = self
+                .volumes
+                .iter()
+                .find(|v| v["name"] == name)
+                .unwrap_or_else(|| panic!("volume {name} is mounted but not declared"));
+            let folder = if let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str()
+            {
+                claims.join(claim)
+            } else {
+                dir.join(name)
+            };
+            std::fs::create_dir_all(&folder).unwrap();
+            if let Some(cm) = volume["configMap"]["name"].as_str() {
+                let data = self
+                    .config_maps
+                    .get(cm)
+                    .unwrap_or_else(|| panic!("ConfigMap {cm} not rendered"));
+                for (file, text) in data.as_object().unwrap() {
+                    conf_files.push((folder.join(file), text.as_str().unwrap().to_string()));
+                }
+            }
+            mounts.push((mount["mountPath"].as_str().unwrap().to_string(), folder));
+        }
+        mounts.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
+        for (file, text) in conf_files {
+            let rewritten: Vec<String> = text
+                .lines()
+                .map(|l| rewrite_conf_line(l, &mounts))
+                .collect();
+            std::fs::write(file, rewritten.join("\n") + "\n").unwrap();
+        }
+        mounts
+    }
+}
+
+/// Kubernetes' `$(VAR)` expansion, from variables defined earlier in the list.
+fn expand(value: &str, env: &[(String, String)]) -> String {
+    let mut out = value.to_string();
+    for (name, v) in env {
+        out = out.replace(&format!("$({name})"), v);
+    }
+    out
+}
+
+fn rewrite_paths(value: &str, mounts: &[(String, PathBuf)]) -> String {
+    for (path, folder) in mounts {
+        if value == path {
+            return folder.display().to_string();
+        }
+        if let Some(rest) = value.strip_prefix(&format!("{path}/")) {
+            return folder.join(rest).display().to_string();
+        }
+    }
+    value.to_string()
+}
+
+fn rewrite_conf_line(line: &str, mounts: &[(String, PathBuf)]) -> String {
+    match line.split_once(' ') {
+        Some((key, value)) if !line.starts_with('#') => {
+            format!("{key} {}", rewrite_paths(value, mounts))
+        }
+        _ => line.to_string(),
+    }
+}
