@@ -36,6 +36,11 @@ pub enum Command {
         sparkup render --profile prod --output-dir manifests/ && kubectl apply -k manifests/\n  \
         sparkup render -o json --set sparkConf.spark.executor.memory=2g")]
     Render(RenderArgs),
+    /// Write the same cluster as a docker-compose file
+    #[command(after_help = "Examples:\n  \
+        sparkup compose --profile dev -o compose.yaml && docker compose -f compose.yaml up\n  \
+        sparkup compose --set workers.replicas=3 | docker compose -f - up")]
+    Compose(ComposeArgs),
     /// Print the fully merged values, with every default
     #[command(after_help = "Examples:\n  \
         sparkup values --profile prod\n  \
@@ -90,6 +95,18 @@ pub struct RenderArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ComposeArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Write the compose file here instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Use DIR/compose.yml instead of the built-in compose template
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct ValuesCommandArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
@@ -102,6 +119,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => render_command(&args),
         Command::Values(args) => values_command(&args),
+        Command::Compose(args) => compose_command(&args),
         Command::Profiles => {
             let mut text = String::new();
             for name in profiles::names() {
@@ -140,6 +158,27 @@ fn render_command(args: &RenderArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => print(&output::format_all(&objects, args.output, opts)?),
+    }
+}
+
+fn compose_command(args: &ComposeArgs) -> anyhow::Result<ExitCode> {
+    let cluster = values::load(&args.values.options())?;
+    let opts = RenderOptions {
+        templates: args.templates.clone(),
+    };
+    let text = crate::compose::build(&cluster, &opts)?;
+    if !cluster.spec.env_from.is_empty() {
+        eprintln!(
+            "warning: envFrom names Kubernetes Secrets and ConfigMaps, which docker-compose cannot \
+             read: set those variables under `env` for compose"
+        );
+    }
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => print(&text),
     }
 }
 

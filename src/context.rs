@@ -113,6 +113,39 @@ pub struct Workload<'a> {
     pub affinity: Option<Affinity>,
     /// emptyDir volumes as (name, mount path).
     pub scratch: Vec<(&'static str, &'static str)>,
+    /// What docker-compose needs in other words than Kubernetes.
+    pub compose: ComposeSettings,
+}
+
+/// A workload as a docker-compose service: no downward API (the entrypoint falls back to the
+/// container's own address), limits in compose's units.
+#[derive(Debug, Serialize)]
+pub struct ComposeSettings {
+    pub environment: BTreeMap<String, String>,
+    pub cpus: Option<String>,
+    pub memory: Option<String>,
+}
+
+impl ComposeSettings {
+    fn new(env: &[EnvVar], resources: &Resources) -> ComposeSettings {
+        let environment = env
+            .iter()
+            .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
+            .filter(|(_, value)| !value.contains("$(POD_IP)"))
+            .collect();
+        let limits = &resources.limits;
+        ComposeSettings {
+            environment,
+            cpus: limits
+                .cpu
+                .as_ref()
+                .map(|q| format!("{}", q.millis() as f64 / 1000.0)),
+            memory: limits
+                .memory
+                .as_ref()
+                .map(|q| format!("{}m", q.whole() / crate::quantity::MIB)),
+        }
+    }
 }
 
 impl<'a> Context<'a> {
@@ -222,7 +255,9 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
             format!("{}m", cluster.sizing.master_heap_mib),
         ),
     ];
+    let env = container_env(spec, &env);
     Workload {
+        compose: ComposeSettings::new(&env, &m.resources),
         name: format!("{}-master", spec.name),
         component: "master",
         kind: m.kind,
@@ -232,7 +267,7 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         pod_labels: pod_labels(spec, "master", &m.pod_labels),
         pod_annotations: pod_annotations(&m.pod_annotations, config),
         args: vec!["master".into()],
-        env: container_env(spec, &env),
+        env,
         env_from: env_from(spec),
         ports: vec![
             Port {
@@ -272,7 +307,9 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         ("SPARK_LOCAL_DIRS", LOCAL_DIR.to_string()),
     ];
     let selector = selector(spec, "worker");
+    let env = container_env(spec, &env);
     Workload {
+        compose: ComposeSettings::new(&env, &w.resources),
         name: format!("{}-worker", spec.name),
         component: "worker",
         kind: w.kind,
@@ -281,7 +318,7 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         pod_labels: pod_labels(spec, "worker", &w.pod_labels),
         pod_annotations: pod_annotations(&w.pod_annotations, config),
         args: vec!["worker".into(), master_url(spec)],
-        env: container_env(spec, &env),
+        env,
         env_from: env_from(spec),
         ports: vec![
             Port {

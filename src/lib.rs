@@ -5,6 +5,7 @@
 //! ordered objects) and `output` (objects -> stdout or a folder). `cli` only wires them.
 
 pub mod cli;
+pub mod compose;
 pub mod context;
 pub mod error;
 pub mod manifests;

@@ -31,6 +31,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("_pod.yaml", include_str!("../templates/_pod.yaml")),
 ];
 
+/// The docker-compose template; `--templates DIR` replaces it with `DIR/compose.yml`.
+pub const COMPOSE_TEMPLATE: (&str, &str) =
+    ("compose.yml", include_str!("../templates/compose.yml"));
+
 /// Bounds the work one render may do, so a looping user template fails instead of hanging.
 const FUEL: u64 = 5_000_000;
 
@@ -64,6 +68,21 @@ pub fn render(cluster: &Cluster, opts: &RenderOptions) -> Result<Vec<RenderedTem
         });
     }
     Ok(out)
+}
+
+/// Renders the docker-compose file for the cluster (YAML text, not yet checked).
+pub fn render_compose(cluster: &Cluster, opts: &RenderOptions) -> Result<String, Error> {
+    let (name, builtin) = COMPOSE_TEMPLATE;
+    let text = match &opts.templates {
+        Some(dir) if dir.join(name).is_file() => std::fs::read_to_string(dir.join(name))
+            .map_err(|e| Error::source(format!("template {}", dir.join(name).display()), e))?,
+        _ => builtin.to_string(),
+    };
+    let env = environment(&[(name.to_string(), text)])?;
+    let context = Value::from(minijinja::value::Serde(Context::new(cluster)));
+    env.get_template(name)
+        .and_then(|t| t.render(&context))
+        .map_err(|e| template_error(name, &e))
 }
 
 /// The built-in templates, with a user's folder overriding and extending them, sorted by name.

@@ -25,7 +25,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn help_is_available_for_every_command_with_examples() {
-    for command in ["render", "values", "profiles"] {
+    for command in ["render", "compose", "values", "profiles"] {
         let run = sparkup(&[command, "--help"]);
         assert_eq!(run.code, Some(0), "{command}");
         assert!(run.stdout.contains("Example"), "{command}: {}", run.stdout);
@@ -264,4 +264,29 @@ fn broken_user_templates_name_the_template_or_object() {
         assert!(run.stderr.contains(expected), "case {i}: {}", run.stderr);
         std::fs::remove_dir_all(&dir).ok();
     }
+}
+
+#[test]
+fn compose_writes_a_file_and_warns_about_what_it_cannot_carry() {
+    let dir = scratch("compose");
+    let file = dir.join("compose.yaml");
+    let run = sparkup(&[
+        "compose",
+        "--set",
+        "envFrom[0].secret=creds",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.starts_with("warning: envFrom"), "{}", run.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("spark-worker-2:"));
+    assert!(
+        !text.contains("POD_IP"),
+        "compose has no downward API: {text}"
+    );
+    // Bad values stop compose as they stop render.
+    assert_rejected(&sparkup(&["compose", "--set", "workers.replicas=x"]));
+    std::fs::remove_dir_all(&dir).ok();
 }

@@ -89,47 +89,58 @@ impl Cluster {
         self.start_pod(&format!("worker{i}"), false, worker_host(i), args);
     }
 
-    /// The master's /json/, fetched by curl inside the driver's namespace.
     fn master_json(&self) -> Option<Value> {
-        let url = format!("http://{}:8080/json/", self.net.ip(MASTER));
-        let body = self
-            .net
-            .run_in("driver", &["curl", "-sf", "--max-time", "3", &url])?;
-        serde_json::from_str(&body).ok()
+        master_json(&self.net)
     }
 
-    /// Polls until `check` holds, or fails the test with every daemon's log.
     fn wait_for(&self, what: &str, check: impl Fn(&Value) -> bool) -> Duration {
-        let start = Instant::now();
-        while start.elapsed() < WAIT {
-            if self.master_json().is_some_and(|j| check(&j)) {
-                return start.elapsed();
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-        panic!(
-            "timed out after {WAIT:?} waiting for {what}; last /json/: {:?}\n{}",
-            self.master_json(),
-            self.logs()
-        );
+        wait_for(&self.net, &self.dir, what, check)
     }
 
     fn logs(&self) -> String {
-        let mut out = String::new();
-        for entry in std::fs::read_dir(&self.dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.extension().is_some_and(|e| e == "log") {
-                let text = std::fs::read_to_string(&path).unwrap_or_default();
-                let tail: Vec<&str> = text.lines().rev().take(60).collect();
-                out.push_str(&format!("==== {}\n", path.display()));
-                for line in tail.into_iter().rev() {
-                    out.push_str(line);
-                    out.push('\n');
-                }
+        logs(&self.dir)
+    }
+}
+
+/// The master's /json/, fetched by curl inside the driver's namespace.
+fn master_json(net: &Network) -> Option<Value> {
+    let url = format!("http://{}:8080/json/", net.ip(MASTER));
+    let body = net.run_in("driver", &["curl", "-sf", "--max-time", "3", &url])?;
+    serde_json::from_str(&body).ok()
+}
+
+/// Polls until `check` holds, or fails the test with every daemon's log.
+fn wait_for(net: &Network, dir: &Path, what: &str, check: impl Fn(&Value) -> bool) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < WAIT {
+        if master_json(net).is_some_and(|j| check(&j)) {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "timed out after {WAIT:?} waiting for {what}; last /json/: {:?}\n{}",
+        master_json(net),
+        logs(dir)
+    );
+}
+
+/// The last lines of every daemon's log, for a failure message.
+fn logs(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "log") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(60).collect();
+            out.push_str(&format!("==== {}\n", path.display()));
+            for line in tail.into_iter().rev() {
+                out.push_str(line);
+                out.push('\n');
             }
         }
-        out
     }
+    out
 }
 
 fn workers_on(json: &Value, host: &str) -> Vec<Value> {
@@ -279,5 +290,176 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         "the master wrote no recovery state"
     );
     drop(cluster);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A compose service as a process: configs, tmpfs and volumes become folders.
+struct Service {
+    hostname: String,
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    healthcheck: Vec<String>,
+}
+
+fn compose_service(doc: &Value, name: &str, dir: &Path) -> Service {
+    let service = &doc["services"][name];
+    let home = dir.join(name);
+    let mut mounts: Vec<(String, PathBuf)> = Vec::new();
+    for config in service["configs"].as_array().cloned().unwrap_or_default() {
+        let target = Path::new(config["target"].as_str().unwrap());
+        let folder = home.join("configs");
+        std::fs::create_dir_all(&folder).unwrap();
+        let content = doc["configs"][config["source"].as_str().unwrap()]["content"]
+            .as_str()
+            .expect("inline config content");
+        std::fs::write(folder.join(target.file_name().unwrap()), content).unwrap();
+        mounts.push((target.parent().unwrap().display().to_string(), folder));
+    }
+    for (i, path) in service["tmpfs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let folder = home.join(format!("tmpfs{i}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        mounts.push((path.as_str().unwrap().to_string(), folder));
+    }
+    mounts.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
+    let mut env = pods::machine_env(&home);
+    for (key, value) in service["environment"].as_object().unwrap() {
+        env.push((
+            key.clone(),
+            pods::rewrite_paths(value.as_str().unwrap(), &mounts),
+        ));
+    }
+    let mut argv = vec!["bash".to_string(), entrypoint()];
+    argv.extend(
+        service["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string()),
+    );
+    let healthcheck = service["healthcheck"]["test"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1) // "CMD"
+        .map(|v| match v.as_str().unwrap() {
+            "/opt/sparkup/entrypoint.sh" => entrypoint(),
+            other => other.to_string(),
+        })
+        .collect();
+    Service {
+        hostname: service["hostname"].as_str().unwrap().to_string(),
+        argv,
+        env,
+        healthcheck,
+    }
+}
+
+#[test]
+#[ignore = "starts a Spark cluster in network namespaces: needs root, java and pyspark"]
+fn compose_file_forms_a_working_spark_cluster() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sparkup"))
+        .args([
+            "compose",
+            "--profile",
+            "dev",
+            "--set",
+            &format!("workers.replicas={WORKERS}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut docs: Vec<Value> =
+        serde_saphyr::from_multiple(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let doc = docs.pop().unwrap();
+    let names: Vec<String> = doc["services"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(names.len(), WORKERS + 1, "{names:?}");
+
+    let dir = scratch("compose");
+    let mut net = Network::new("c");
+    let services: Vec<(u8, Service)> = names
+        .iter()
+        .map(|name| {
+            let host = if name.ends_with("-master") {
+                MASTER
+            } else {
+                10 + names.iter().position(|n| n == name).unwrap() as u8
+            };
+            (host, compose_service(&doc, name, &dir))
+        })
+        .collect();
+    // Compose's DNS: every service's host name resolves to its container's address.
+    for (host, service) in &services {
+        net.hosts.push((net.ip(*host), service.hostname.clone()));
+    }
+    net.add_host("driver", DRIVER);
+    let start = Instant::now();
+    for (host, service) in &services {
+        let ns = format!("h{host}");
+        net.add_host(&ns, *host);
+        let log = dir.join(format!("{}.log", service.hostname));
+        net.spawn_as(
+            &ns,
+            Some(&service.hostname),
+            &service.env,
+            &service.argv,
+            &log,
+        );
+    }
+    wait_for(&net, &dir, "all compose workers ALIVE", |j| {
+        j["status"] == "ALIVE" && alive(j) == WORKERS
+    });
+    println!(
+        "compose: time to all {WORKERS} workers ALIVE: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    // Without POD_IP every daemon advertised its container's own address, with the sizing the
+    // compose file sets.
+    let json = master_json(&net).unwrap();
+    for (host, service) in services.iter().filter(|(h, _)| *h != MASTER) {
+        let mine = workers_on(&json, &net.ip(*host));
+        assert_eq!(mine.len(), 1, "{}: {json}", service.hostname);
+        let env: std::collections::BTreeMap<_, _> = service.env.iter().cloned().collect();
+        assert_eq!(
+            mine[0]["cores"].as_u64(),
+            env["SPARK_WORKER_CORES"].parse().ok()
+        );
+        let memory = env["SPARK_WORKER_MEMORY"]
+            .trim_end_matches('m')
+            .parse()
+            .ok();
+        assert_eq!(mine[0]["memory"].as_u64(), memory);
+    }
+    // The compose health checks pass against the running daemons.
+    for (host, service) in &services {
+        let args: Vec<&str> = service.healthcheck.iter().map(String::as_str).collect();
+        let healthy = net.run_as(
+            &format!("h{host}"),
+            Some(&service.hostname),
+            &service.env,
+            &args,
+        );
+        assert!(
+            healthy.is_some(),
+            "{} health check failed",
+            service.hostname
+        );
+    }
+    drop(net);
     std::fs::remove_dir_all(&dir).ok();
 }

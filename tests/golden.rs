@@ -14,6 +14,15 @@ fn every_profile_renders_to_its_snapshot() {
 }
 
 #[test]
+fn every_profile_composes_to_its_snapshot() {
+    for profile in sparkup::profiles::names() {
+        let run = sparkup(&["compose", "--profile", profile]);
+        assert_eq!(run.code, Some(0), "{profile}: {}", run.stderr);
+        insta::assert_snapshot!(format!("compose-{profile}"), run.stdout);
+    }
+}
+
+#[test]
 fn every_profile_values_to_its_snapshot() {
     for profile in sparkup::profiles::names() {
         let run = sparkup(&["values", "--profile", profile]);

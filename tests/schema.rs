@@ -116,3 +116,36 @@ fn every_template_branch_passes_strict_schema_validation() {
         ],
     );
 }
+
+/// Every profile's compose file, checked against the Compose specification.
+#[test]
+#[ignore = "needs check-jsonschema; run by the README's test command"]
+fn every_compose_file_passes_the_compose_specification() {
+    let dir = std::env::temp_dir().join(format!("sparkup-compose-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for profile in sparkup::profiles::names() {
+        let file = dir.join(format!("{profile}.yaml"));
+        let run = common::sparkup(&[
+            "compose",
+            "--profile",
+            profile,
+            "-o",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, Some(0), "{profile}: {}", run.stderr);
+        files.push(file.display().to_string());
+    }
+    let out = Command::new("check-jsonschema")
+        .args(["--builtin-schema", "vendor.compose-spec"])
+        .args(&files)
+        .output()
+        .expect("check-jsonschema on PATH (pip install check-jsonschema)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

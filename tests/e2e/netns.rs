@@ -119,10 +119,34 @@ impl Network {
 
     /// Starts `argv` inside host `name` with exactly `env`, output to `log`.
     pub fn spawn(&mut self, name: &str, env: &[(String, String)], argv: &[String], log: &Path) {
+        self.spawn_as(name, None, env, argv, log);
+    }
+
+    /// Like `spawn`, with its own host name (a UTS namespace), as a container has.
+    pub fn spawn_as(
+        &mut self,
+        name: &str,
+        hostname: Option<&str>,
+        env: &[(String, String)],
+        argv: &[String],
+        log: &Path,
+    ) {
         let ns = self.ns_name(name);
         let file = File::create(log).unwrap();
-        let child = Command::new("ip")
-            .args(["netns", "exec", &ns, "env", "-i"])
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &ns]);
+        if let Some(hostname) = hostname {
+            command.args([
+                "unshare",
+                "--uts",
+                "sh",
+                "-c",
+                "hostname \"$0\" && exec \"$@\"",
+                hostname,
+            ]);
+        }
+        let child = command
+            .args(["env", "-i"])
             .args(env.iter().map(|(k, v)| format!("{k}={v}")))
             .args(argv)
             .stdin(Stdio::null())
@@ -149,8 +173,36 @@ impl Network {
 
     /// Runs a client command inside host `name` and returns its stdout, or None on failure.
     pub fn run_in(&self, name: &str, args: &[&str]) -> Option<String> {
-        let out = Command::new("ip")
-            .args(["netns", "exec", &self.ns_name(name)])
+        let path = (
+            "PATH".to_string(),
+            std::env::var("PATH").unwrap_or_default(),
+        );
+        self.run_as(name, None, &[path], args)
+    }
+
+    /// Like `run_in`, with a host name and environment of its own.
+    pub fn run_as(
+        &self,
+        name: &str,
+        hostname: Option<&str>,
+        env: &[(String, String)],
+        args: &[&str],
+    ) -> Option<String> {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.ns_name(name)]);
+        if let Some(hostname) = hostname {
+            command.args([
+                "unshare",
+                "--uts",
+                "sh",
+                "-c",
+                "hostname \"$0\" && exec \"$@\"",
+                hostname,
+            ]);
+        }
+        let out = command
+            .args(["env", "-i"])
+            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
             .args(args)
             .output()
             .ok()?;

@@ -87,12 +87,7 @@ impl Pod {
     /// `dir` (claims in `claims`), plus what the machine needs (PATH, JAVA_HOME, SPARK_HOME).
     pub fn environment(&self, ip: &str, dir: &Path, claims: &Path) -> Vec<(String, String)> {
         let mounts = self.materialize_volumes(dir, claims);
-        let mut env: Vec<(String, String)> = vec![
-            ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
-            ("HOME".into(), dir.display().to_string()),
-            ("JAVA_HOME".into(), java_home()),
-            ("SPARK_HOME".into(), spark_home()),
-        ];
+        let mut env = machine_env(dir);
         for var in self.container["env"]
             .as_array()
             .cloned()
@@ -154,6 +149,16 @@ impl Pod {
     }
 }
 
+/// What every daemon needs from this machine rather than from the manifests.
+pub fn machine_env(home: &Path) -> Vec<(String, String)> {
+    vec![
+        ("PATH".into(), std::env::var("PATH").unwrap_or_default()),
+        ("HOME".into(), home.display().to_string()),
+        ("JAVA_HOME".into(), java_home()),
+        ("SPARK_HOME".into(), spark_home()),
+    ]
+}
+
 /// Kubernetes' `$(VAR)` expansion, from variables defined earlier in the list.
 fn expand(value: &str, env: &[(String, String)]) -> String {
     let mut out = value.to_string();
@@ -163,7 +168,9 @@ fn expand(value: &str, env: &[(String, String)]) -> String {
     out
 }
 
-fn rewrite_paths(value: &str, mounts: &[(String, PathBuf)]) -> String {
+/// Rewrites a mount path (or a path under one) to the folder standing in for the volume;
+/// `mounts` is sorted longest path first.
+pub fn rewrite_paths(value: &str, mounts: &[(String, PathBuf)]) -> String {
     for (path, folder) in mounts {
         if value == path {
             return folder.display().to_string();
