@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::sparkconf;
 use crate::spec::{
-    AccessMode, AntiAffinity, ClusterSpec, PullPolicy, Resources, SecuritySpec, ServiceType,
+    AccessMode, AntiAffinity, ClusterSpec, Ports, PullPolicy, Resources, SecuritySpec, ServiceType,
     WorkloadKind,
 };
 use crate::values::Cluster;
@@ -212,17 +212,22 @@ fn service(spec: &ClusterSpec) -> Service<'_> {
         service_type: spec.master.service.service_type,
         annotations: &spec.master.service.annotations,
         selector: selector(spec, "master"),
-        ports: vec![
-            Port {
-                name: "rpc",
-                port: spec.master.ports.rpc,
-            },
-            Port {
-                name: "http",
-                port: spec.master.ports.http,
-            },
-        ],
+        ports: named_ports(&spec.master.ports),
     }
+}
+
+/// A daemon's ports under the names probes and Services refer to; `rpc` first, then `http`.
+fn named_ports(ports: &Ports) -> Vec<Port> {
+    vec![
+        Port {
+            name: "rpc",
+            port: ports.rpc,
+        },
+        Port {
+            name: "http",
+            port: ports.http,
+        },
+    ]
 }
 
 fn claims(spec: &ClusterSpec) -> Vec<Claim<'_>> {
@@ -269,16 +274,7 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         args: vec!["master".into()],
         env,
         env_from: env_from(spec),
-        ports: vec![
-            Port {
-                name: "rpc",
-                port: m.ports.rpc,
-            },
-            Port {
-                name: "http",
-                port: m.ports.http,
-            },
-        ],
+        ports: named_ports(&m.ports),
         resources: &m.resources,
         node_selector: &m.node_selector,
         tolerations: &m.tolerations,
@@ -320,16 +316,7 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         args: vec!["worker".into(), master_url(spec)],
         env,
         env_from: env_from(spec),
-        ports: vec![
-            Port {
-                name: "rpc",
-                port: w.ports.rpc,
-            },
-            Port {
-                name: "http",
-                port: w.ports.http,
-            },
-        ],
+        ports: named_ports(&w.ports),
         resources: &w.resources,
         node_selector: &w.node_selector,
         tolerations: &w.tolerations,

@@ -38,14 +38,10 @@ fn entrypoint() -> String {
         .to_string()
 }
 
-/// The rendered manifests as a JSON List, through the same stages as `sparkup render -o json`.
-fn render(sets: &[&str]) -> Value {
-    let mut args = vec!["render", "-o", "json", "--profile", "dev"];
-    for set in sets {
-        args.extend(["--set", set]);
-    }
+/// Runs sparkup with `args` and returns its standard output; any failure fails the test.
+fn sparkup_output(args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sparkup"))
-        .args(&args)
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -53,7 +49,16 @@ fn render(sets: &[&str]) -> Value {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The rendered manifests as a JSON List, through the same stages as `sparkup render -o json`.
+fn render(sets: &[&str]) -> Value {
+    let mut args = vec!["render", "-o", "json", "--profile", "dev"];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    serde_json::from_str(&sparkup_output(&args)).unwrap()
 }
 
 /// The cluster under test: the network, the rendered pods and where their logs go.
@@ -363,23 +368,9 @@ fn compose_service(doc: &Value, name: &str, dir: &Path) -> Service {
 #[test]
 #[ignore = "starts a Spark cluster in network namespaces: needs root, java and pyspark"]
 fn compose_file_forms_a_working_spark_cluster() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sparkup"))
-        .args([
-            "compose",
-            "--profile",
-            "dev",
-            "--set",
-            &format!("workers.replicas={WORKERS}"),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut docs: Vec<Value> =
-        serde_saphyr::from_multiple(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    let replicas = format!("workers.replicas={WORKERS}");
+    let text = sparkup_output(&["compose", "--profile", "dev", "--set", &replicas]);
+    let mut docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
     let doc = docs.pop().unwrap();
     let names: Vec<String> = doc["services"]
         .as_object()

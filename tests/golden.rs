@@ -4,31 +4,28 @@ mod common;
 
 use common::{assert_rejected, sparkup, sparkup_in};
 
+/// Snapshots `sparkup COMMAND --profile P` for every built-in profile as `COMMAND-P`.
+fn snapshot_every_profile(command: &str) {
+    for profile in sparkup::profiles::names() {
+        let run = sparkup(&[command, "--profile", profile]);
+        assert_eq!(run.code, Some(0), "{command} {profile}: {}", run.stderr);
+        insta::assert_snapshot!(format!("{command}-{profile}"), run.stdout);
+    }
+}
+
 #[test]
 fn every_profile_renders_to_its_snapshot() {
-    for profile in sparkup::profiles::names() {
-        let run = sparkup(&["render", "--profile", profile]);
-        assert_eq!(run.code, Some(0), "{profile}: {}", run.stderr);
-        insta::assert_snapshot!(format!("render-{profile}"), run.stdout);
-    }
+    snapshot_every_profile("render");
 }
 
 #[test]
 fn every_profile_composes_to_its_snapshot() {
-    for profile in sparkup::profiles::names() {
-        let run = sparkup(&["compose", "--profile", profile]);
-        assert_eq!(run.code, Some(0), "{profile}: {}", run.stderr);
-        insta::assert_snapshot!(format!("compose-{profile}"), run.stdout);
-    }
+    snapshot_every_profile("compose");
 }
 
 #[test]
 fn every_profile_values_to_its_snapshot() {
-    for profile in sparkup::profiles::names() {
-        let run = sparkup(&["values", "--profile", profile]);
-        assert_eq!(run.code, Some(0), "{profile}: {}", run.stderr);
-        insta::assert_snapshot!(format!("values-{profile}"), run.stdout);
-    }
+    snapshot_every_profile("values");
 }
 
 #[test]

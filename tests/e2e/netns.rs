@@ -131,30 +131,37 @@ impl Network {
         argv: &[String],
         log: &Path,
     ) {
-        let ns = self.ns_name(name);
         let file = File::create(log).unwrap();
-        let mut command = Command::new("ip");
-        command.args(["netns", "exec", &ns]);
-        if let Some(hostname) = hostname {
-            command.args([
-                "unshare",
-                "--uts",
-                "sh",
-                "-c",
-                "hostname \"$0\" && exec \"$@\"",
-                hostname,
-            ]);
-        }
-        let child = command
-            .args(["env", "-i"])
-            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
-            .args(argv)
+        let child = self
+            .command(name, hostname, env, argv)
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file)
             .spawn()
             .unwrap();
         self.children.push((name.to_string(), child));
+    }
+
+    /// `argv` inside host `name` with exactly `env`, and its own host name if given (a UTS
+    /// namespace, as a container has).
+    fn command<S: AsRef<std::ffi::OsStr>>(
+        &self,
+        name: &str,
+        hostname: Option<&str>,
+        env: &[(String, String)],
+        argv: &[S],
+    ) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.ns_name(name)]);
+        if let Some(hostname) = hostname {
+            let set_hostname = "hostname \"$0\" && exec \"$@\"";
+            command.args(["unshare", "--uts", "sh", "-c", set_hostname, hostname]);
+        }
+        command
+            .args(["env", "-i"])
+            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
+            .args(argv);
+        command
     }
 
     /// Kills every process in host `name` (the daemon and anything it started) with SIGKILL.
@@ -188,24 +195,7 @@ impl Network {
         env: &[(String, String)],
         args: &[&str],
     ) -> Option<String> {
-        let mut command = Command::new("ip");
-        command.args(["netns", "exec", &self.ns_name(name)]);
-        if let Some(hostname) = hostname {
-            command.args([
-                "unshare",
-                "--uts",
-                "sh",
-                "-c",
-                "hostname \"$0\" && exec \"$@\"",
-                hostname,
-            ]);
-        }
-        let out = command
-            .args(["env", "-i"])
-            .args(env.iter().map(|(k, v)| format!("{k}={v}")))
-            .args(args)
-            .output()
-            .ok()?;
+        let out = self.command(name, hostname, env, args).output().ok()?;
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
