@@ -20,6 +20,9 @@ use netns::{Network, scratch, sh};
 use pods::Pod;
 use serde_json::Value;
 
+/// Two Spark clusters at once would only compete for the machine's two cores.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const MASTER: u8 = 2;
 const DRIVER: u8 = 100;
 const WORKERS: usize = 2;
@@ -199,7 +202,8 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         "storage[0].size=1Gi",
     ]);
     let dir = scratch("k8s");
-    let mut net = Network::new("k");
+    let _one_cluster_at_a_time = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = Network::new("k", 0);
     net.hosts.push((net.ip(MASTER), "spark-master".into()));
     net.add_host("master", MASTER);
     net.add_host("driver", DRIVER);
@@ -381,7 +385,8 @@ fn compose_file_forms_a_working_spark_cluster() {
     assert_eq!(names.len(), WORKERS + 1, "{names:?}");
 
     let dir = scratch("compose");
-    let mut net = Network::new("c");
+    let _one_cluster_at_a_time = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = Network::new("c", 1);
     let services: Vec<(u8, Service)> = names
         .iter()
         .map(|name| {

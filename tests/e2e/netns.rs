@@ -31,13 +31,14 @@ pub struct Network {
 }
 
 impl Network {
-    pub fn new(tag: &str) -> Network {
+    /// A network for one test; `slot` tells apart the tests of one process, whose ids are equal.
+    pub fn new(tag: &str, slot: u32) -> Network {
         assert_eq!(
             euid(),
             0,
             "the end-to-end tests create network namespaces and need root"
         );
-        let n = std::process::id() % 200 + 20;
+        let n = (std::process::id() % 100) * 2 + 20 + slot % 2;
         let prefix = format!("spk{tag}{n}");
         let net = format!("10.231.{n}.");
         let bridge_ns = format!("{prefix}-br");
@@ -49,7 +50,7 @@ impl Network {
             hosts: Vec::new(),
             children: Vec::new(),
         };
-        sh(&["ip", "route", "add", "blackhole", &network.subnet()]);
+        sh(&["ip", "route", "replace", "blackhole", &network.subnet()]);
         sh(&["ip", "netns", "add", &network.bridge_ns]);
         network.exec_ok(
             &network.bridge_ns,
