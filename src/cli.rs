@@ -3,11 +3,14 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
+use crate::connect::{ConnectOptions, connect};
 use crate::manifests::{self, Object};
+use crate::ops;
 use crate::output::{self, Format, OutputOptions};
 use crate::profiles;
 use crate::render::{self, RenderOptions};
@@ -41,6 +44,25 @@ pub enum Command {
         sparkup compose --profile dev -o compose.yaml && docker compose -f compose.yaml up\n  \
         sparkup compose --set workers.replicas=3 | docker compose -f - up")]
     Compose(ComposeArgs),
+    /// Make the cluster match: server-side apply, prune, wait until Spark is up
+    #[command(after_help = "Examples:\n  \
+        sparkup apply --profile prod -f site.yaml\n  \
+        sparkup apply --profile dev -n spark-dev --timeout 5m\n  \
+        sparkup apply --profile prod --dry-run")]
+    Apply(ApplyArgs),
+    /// Show what an apply would change (exit 0: nothing, 1: changes, 2: error)
+    #[command(after_help = "Examples:\n  \
+        sparkup diff --profile prod -f site.yaml\n  \
+        sparkup diff --profile prod -o json > plan.json")]
+    Diff(DiffArgs),
+    /// Show the instance's objects and Spark's view of the cluster (exit 1 when not healthy)
+    #[command(after_help = "Example:\n  sparkup status --profile prod -n spark")]
+    Status(StatusArgs),
+    /// Delete the instance's objects; PersistentVolumeClaims stay unless --purge
+    #[command(after_help = "Examples:\n  \
+        sparkup delete --profile dev -n spark-dev\n  \
+        sparkup delete --profile dev -n spark-dev --purge")]
+    Delete(DeleteArgs),
     /// Print the fully merged values, with every default
     #[command(after_help = "Examples:\n  \
         sparkup values --profile prod\n  \
@@ -94,6 +116,119 @@ pub struct RenderArgs {
     pub show_secrets: bool,
 }
 
+/// Values, templates and the cluster to talk to.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Namespace of every object (overrides the `namespace` value)
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Use the templates in this folder instead of the built-in ones of the same name
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+impl ClusterArgs {
+    /// The values with `-n` applied last, as a `--set` would be.
+    fn values(&self) -> ValuesArgs {
+        let mut values = self.values.clone();
+        if let Some(ns) = &self.namespace {
+            values.sets.push(format!("namespace={ns}"));
+        }
+        values
+    }
+
+    fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Take over fields that another field manager owns
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Also prune PersistentVolumeClaims that are no longer rendered (deletes their data)
+    #[arg(long)]
+    pub prune_pvcs: bool,
+    /// Show what would change and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not wait for the rollouts and the Spark master
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait, e.g. 90s, 10m
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Print Secret data instead of masking it
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Output: a unified diff, or JSON for CI
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    pub output: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Also delete the PersistentVolumeClaims (and so their data)
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// `90`, `90s`, `10m`, `1h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 90s, 10m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => {
+            return Err(format!(
+                "invalid duration {text:?}: expected e.g. 90s, 10m or 1h"
+            ));
+        }
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
 #[derive(Debug, Args)]
 pub struct ComposeArgs {
     #[command(flatten)]
@@ -120,6 +255,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render_command(&args),
         Command::Values(args) => values_command(&args),
         Command::Compose(args) => compose_command(&args),
+        Command::Apply(args) => cluster_command(&args.cluster, Operation::Apply(&args)),
+        Command::Diff(args) => cluster_command(&args.cluster, Operation::Diff(&args)),
+        Command::Status(args) => cluster_command(&args.cluster, Operation::Status),
+        Command::Delete(args) => {
+            cluster_command(&args.cluster, Operation::Delete { purge: args.purge })
+        }
         Command::Profiles => {
             let mut text = String::new();
             for name in profiles::names() {
@@ -161,6 +302,35 @@ fn render_command(args: &RenderArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// What a cluster command does once it is connected.
+enum Operation<'a> {
+    Apply(&'a ApplyArgs),
+    Diff(&'a DiffArgs),
+    Status,
+    Delete { purge: bool },
+}
+
+/// Builds the objects first (bad values stop here, before any connection), then connects and
+/// runs the operation on a single-threaded runtime.
+fn cluster_command(args: &ClusterArgs, operation: Operation) -> anyhow::Result<ExitCode> {
+    let (cluster, objects) = build_objects(&args.values(), args.templates.clone())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let api = connect(&args.connect_options()).await?;
+        match operation {
+            Operation::Apply(a) => ops::apply_command(&api, &cluster, &objects, a).await,
+            Operation::Diff(d) => ops::diff_command(&api, &cluster, &objects, d).await,
+            Operation::Status => ops::status_command(&api, &cluster, &objects).await,
+            Operation::Delete { purge } => {
+                ops::delete_command(&api, &cluster, &objects, purge).await
+            }
+        }
+    })
+}
+
 fn compose_command(args: &ComposeArgs) -> anyhow::Result<ExitCode> {
     let cluster = values::load(&args.values.options())?;
     let opts = RenderOptions {
@@ -193,7 +363,7 @@ fn values_command(args: &ValuesCommandArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Writes to stdout; a closed pipe (`sparkup render | head`) is not an error.
-fn print(text: &str) -> anyhow::Result<ExitCode> {
+pub fn print(text: &str) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing to stdout"),

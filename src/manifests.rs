@@ -47,14 +47,62 @@ impl Object {
     }
 }
 
-/// Kinds sparkup renders or accepts from a user's templates, with their scope.
-struct KindInfo {
-    api_version: &'static str,
-    kind: &'static str,
-    namespaced: bool,
-    /// Apply order: configuration, storage, services, workloads, the rest.
-    stage: u8,
+/// Kinds sparkup renders or accepts from a user's templates, with their scope and REST path.
+pub struct KindInfo {
+    pub api_version: &'static str,
+    pub kind: &'static str,
+    /// API group, empty for the core group.
+    pub group: &'static str,
+    /// Plural name in REST paths (`deployments`).
+    pub plural: &'static str,
+    pub namespaced: bool,
+    /// Apply order: namespace, configuration, storage, services, workloads, the rest.
+    pub stage: u8,
     check: fn(&Value) -> Result<Value, String>,
+}
+
+impl std::fmt::Debug for KindInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} {}", self.api_version, self.kind)
+    }
+}
+
+impl KindInfo {
+    /// `Kind` for the core group, `Kind.group` otherwise, as ApplySet names group-kinds.
+    pub fn group_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+/// The kind table entry for an object's apiVersion and kind.
+pub fn kind_info(api_version: &str, kind: &str) -> Option<&'static KindInfo> {
+    KINDS
+        .iter()
+        .find(|k| k.api_version == api_version && k.kind == kind)
+}
+
+/// Pods: read while waiting, never rendered, so not in the kind table.
+static POD: KindInfo = KindInfo {
+    api_version: "v1",
+    kind: "Pod",
+    group: "",
+    plural: "pods",
+    namespaced: true,
+    stage: u8::MAX,
+    check: typed_roundtrip::<k8s_openapi::api::core::v1::Pod>,
+};
+
+pub fn pod_kind() -> &'static KindInfo {
+    &POD
+}
+
+/// The kind table entry for an ApplySet group-kind (`Deployment.apps`).
+pub fn kind_by_group_kind(group_kind: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.group_kind() == group_kind)
 }
 
 macro_rules! kinds {
@@ -63,6 +111,8 @@ macro_rules! kinds {
             $( KindInfo {
                 api_version: $api,
                 kind: $kind,
+                group: <$ty as k8s_openapi::Resource>::GROUP,
+                plural: <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT,
                 namespaced: $namespaced,
                 stage: $stage,
                 check: typed_roundtrip::<$ty>,
@@ -143,22 +193,19 @@ fn check_object(doc: Value, spec: &ClusterSpec, origin: &str) -> Result<Object, 
             "expected a mapping with apiVersion and kind",
         ));
     };
-    let info = KINDS
-        .iter()
-        .find(|k| k.kind == kind && k.api_version == api_version)
-        .ok_or_else(|| {
-            let known: Vec<String> = KINDS
-                .iter()
-                .map(|k| format!("{}/{}", k.api_version, k.kind))
-                .collect();
-            Error::manifest(
-                origin,
-                format!(
-                    "{api_version} {kind} is not a kind sparkup manages: expected one of {}",
-                    known.join(", ")
-                ),
-            )
-        })?;
+    let info = kind_info(&api_version, &kind).ok_or_else(|| {
+        let known: Vec<String> = KINDS
+            .iter()
+            .map(|k| format!("{}/{}", k.api_version, k.kind))
+            .collect();
+        Error::manifest(
+            origin,
+            format!(
+                "{api_version} {kind} is not a kind sparkup manages: expected one of {}",
+                known.join(", ")
+            ),
+        )
+    })?;
     let name = doc
         .pointer("/metadata/name")
         .and_then(Value::as_str)
@@ -214,7 +261,11 @@ fn label(value: &mut Value, spec: &ClusterSpec, kind: &str) {
         (LABEL_MANAGED_BY, MANAGER),
         (LABEL_PART_OF, "spark"),
     ]);
-    merge_strings(metadata, "labels", &common);
+    // The object, not its pods, is a member of the instance's ApplySet.
+    let applyset = crate::inventory::applyset_id(&spec.name, &spec.namespace);
+    let mut own = common.clone();
+    own.insert(crate::inventory::LABEL_PART_OF, &applyset);
+    merge_strings(metadata, "labels", &own);
     let annotations: BTreeMap<&str, &str> = spec
         .annotations
         .iter()

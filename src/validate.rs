@@ -25,6 +25,8 @@ const RESERVED_LABELS: &[&str] = &[
     "app.kubernetes.io/component",
     "app.kubernetes.io/managed-by",
     "app.kubernetes.io/part-of",
+    "applyset.kubernetes.io/part-of",
+    "applyset.kubernetes.io/id",
 ];
 
 /// Environment variables the manifests set for the entrypoint; a user value would be ignored or

@@ -25,7 +25,9 @@ fn files_in(dir: &Path) -> Vec<String> {
 
 #[test]
 fn help_is_available_for_every_command_with_examples() {
-    for command in ["render", "compose", "values", "profiles"] {
+    for command in [
+        "render", "compose", "values", "profiles", "apply", "diff", "status", "delete",
+    ] {
         let run = sparkup(&[command, "--help"]);
         assert_eq!(run.code, Some(0), "{command}");
         assert!(run.stdout.contains("Example"), "{command}: {}", run.stdout);
@@ -288,5 +290,79 @@ fn compose_writes_a_file_and_warns_about_what_it_cannot_carry() {
     );
     // Bad values stop compose as they stop render.
     assert_rejected(&sparkup(&["compose", "--set", "workers.replicas=x"]));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A kubeconfig for a server on a loopback port nothing listens on.
+fn unreachable_kubeconfig(dir: &Path) -> PathBuf {
+    let file = dir.join("kubeconfig");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: http://127.0.0.1:9\n\
+         contexts:\n- name: test\n  context: {cluster: local, user: u}\ncurrent-context: test\n\
+         users:\n- name: u\n  user: {token: t}\n",
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn cluster_commands_reject_bad_values_before_connecting() {
+    let dir = scratch("badvalues");
+    let kubeconfig = unreachable_kubeconfig(&dir);
+    for command in ["apply", "diff", "status", "delete"] {
+        let run = sparkup(&[
+            command,
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--set",
+            "workers.replicas=x",
+        ]);
+        assert_rejected(&run);
+        assert!(
+            run.stderr.contains("workers.replicas"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+    let run = sparkup(&[
+        "apply",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "-n",
+        "Bad_NS",
+    ]);
+    assert_rejected(&run);
+    assert!(
+        run.stderr
+            .starts_with("error: namespace: invalid value \"Bad_NS\""),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cluster_commands_name_the_server_and_context_they_cannot_reach() {
+    let dir = scratch("unreachable");
+    let kubeconfig = unreachable_kubeconfig(&dir);
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    for command in ["apply", "diff", "status", "delete"] {
+        let run = sparkup(&[command, "--kubeconfig", kubeconfig]);
+        assert_rejected(&run);
+        assert!(
+            run.stderr.starts_with(
+                "error: cannot reach the Kubernetes API server http://127.0.0.1:9/ (context test): "
+            ),
+            "{command}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    let run = sparkup(&["diff", "--kubeconfig", kubeconfig, "--context", "nope"]);
+    assert_rejected(&run);
+    assert!(run.stderr.contains("nope"), "{}", run.stderr);
+    let run = sparkup(&["apply", "--kubeconfig", kubeconfig, "--timeout", "soon"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -1,0 +1,165 @@
+//! Making the cluster match the rendered objects: server-side apply in order, then prune.
+//!
+//! One field manager (`sparkup`) and strict field validation; the namespace first (created if
+//! missing), then the ApplySet parent naming every kind the instance has or had, then the objects
+//! stage by stage (configuration, storage, services, master, workers, the rest) with the objects
+//! of one stage sent together. Only when everything applied are objects that are no longer
+//! rendered pruned: PersistentVolumeClaims only when asked, nothing outside the instance.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use futures::{StreamExt, stream};
+use serde_json::{Value, json};
+
+use crate::api::{Api, ApplyMode, ClusterError};
+use crate::inventory;
+use crate::manifests::{self, KindInfo, Object};
+use crate::plan::CONCURRENCY;
+use crate::spec::ClusterSpec;
+
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    pub force_conflicts: bool,
+    pub prune_pvcs: bool,
+    /// Objects of one stage in flight at once.
+    pub concurrency: usize,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            force_conflicts: false,
+            prune_pvcs: false,
+            concurrency: CONCURRENCY,
+        }
+    }
+}
+
+/// What an apply did, object by object (`Kind/name`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ApplyReport {
+    pub namespace_created: bool,
+    pub applied: Vec<String>,
+    pub pruned: Vec<String>,
+    /// Claims no longer rendered but kept, because pruning claims deletes data.
+    pub kept: Vec<String>,
+}
+
+pub async fn apply(
+    api: &Api,
+    spec: &ClusterSpec,
+    objects: &[Object],
+    opts: ApplyOptions,
+) -> Result<ApplyReport, ClusterError> {
+    let mut report = ApplyReport {
+        namespace_created: ensure_namespace(api, &spec.namespace).await?,
+        ..Default::default()
+    };
+    let recorded = if report.namespace_created {
+        BTreeSet::new()
+    } else {
+        inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?
+    };
+    let current = inventory::group_kinds(objects);
+    // The parent names old and new kinds before anything changes, so an interrupted apply still
+    // knows where to look for what it must prune.
+    let all_kinds: BTreeSet<String> = recorded.union(&current).cloned().collect();
+    apply_parent(api, spec, &all_kinds, opts).await?;
+
+    let mut stages: BTreeMap<u8, Vec<&Object>> = BTreeMap::new();
+    for object in objects {
+        stages
+            .entry(kind_of(object).stage)
+            .or_default()
+            .push(object);
+    }
+    let mode = ApplyMode {
+        dry_run: false,
+        force: opts.force_conflicts,
+    };
+    for stage in stages.values() {
+        let results: Vec<Result<String, ClusterError>> = stream::iter(stage.iter())
+            .map(|object| async move {
+                api.apply(kind_of(object), &object.value, mode)
+                    .await
+                    .map(|_| object.id())
+            })
+            .buffered(opts.concurrency.max(1))
+            .collect()
+            .await;
+        for result in results {
+            report.applied.push(result?);
+        }
+    }
+
+    let rendered: BTreeSet<(String, String)> = objects
+        .iter()
+        .map(|o| (o.kind.clone(), o.name.clone()))
+        .collect();
+    let mut kept_kinds = BTreeSet::new();
+    let mut members = inventory::live_members(api, &spec.name, &spec.namespace, &all_kinds).await?;
+    members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
+    for (kind, live) in members {
+        let name = live
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if rendered.contains(&(kind.kind.to_string(), name.to_string())) {
+            continue;
+        }
+        let id = format!("{}/{name}", kind.kind);
+        if kind.kind == "PersistentVolumeClaim" && !opts.prune_pvcs {
+            kept_kinds.insert(kind.group_kind());
+            report.kept.push(id);
+            continue;
+        }
+        api.delete(kind, &spec.namespace, name).await?;
+        report.pruned.push(id);
+    }
+    let final_kinds: BTreeSet<String> = current.union(&kept_kinds).cloned().collect();
+    if final_kinds != all_kinds {
+        apply_parent(api, spec, &final_kinds, opts).await?;
+    }
+    Ok(report)
+}
+
+fn kind_of(object: &Object) -> &'static KindInfo {
+    manifests::kind_info(&object.api_version, &object.kind)
+        .expect("manifests only holds known kinds")
+}
+
+/// Creates the namespace if it does not exist; true when it was created.
+async fn ensure_namespace(api: &Api, namespace: &str) -> Result<bool, ClusterError> {
+    let path = format!("/api/v1/namespaces/{namespace}");
+    if api.get(&path, "get the namespace").await?.is_some() {
+        return Ok(false);
+    }
+    let body = json!({
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": { "name": namespace },
+    });
+    api.create(
+        "/api/v1/namespaces",
+        &body,
+        &format!("create namespace {namespace}"),
+    )
+    .await?;
+    Ok(true)
+}
+
+async fn apply_parent(
+    api: &Api,
+    spec: &ClusterSpec,
+    kinds: &BTreeSet<String>,
+    opts: ApplyOptions,
+) -> Result<(), ClusterError> {
+    let parent = inventory::parent(&spec.name, &spec.namespace, kinds);
+    let mode = ApplyMode {
+        dry_run: false,
+        force: opts.force_conflicts,
+    };
+    api.apply(inventory::config_map_kind(), &parent, mode)
+        .await
+        .map(|_| ())
+}

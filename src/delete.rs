@@ -1,0 +1,64 @@
+//! Removing an instance: its ApplySet members in reverse apply order, then the parent.
+//! PersistentVolumeClaims hold data and stay unless `--purge`.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::api::{Api, ApplyMode, ClusterError};
+use crate::inventory;
+use crate::manifests::Object;
+use crate::spec::ClusterSpec;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DeleteReport {
+    pub deleted: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+pub async fn delete(
+    api: &Api,
+    spec: &ClusterSpec,
+    objects: &[Object],
+    purge: bool,
+) -> Result<DeleteReport, ClusterError> {
+    let ns_path = format!("/api/v1/namespaces/{}", spec.namespace);
+    if api.get(&ns_path, "get the namespace").await?.is_none() {
+        return Ok(DeleteReport::default());
+    }
+    let mut kinds = inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?;
+    kinds.extend(inventory::group_kinds(objects));
+    let mut members = inventory::live_members(api, &spec.name, &spec.namespace, &kinds).await?;
+    members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
+    let mut report = DeleteReport::default();
+    let mut kept_kinds = BTreeSet::new();
+    for (kind, live) in members {
+        let name = live
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let id = format!("{}/{name}", kind.kind);
+        if kind.kind == "PersistentVolumeClaim" && !purge {
+            kept_kinds.insert(kind.group_kind());
+            report.kept.push(id);
+            continue;
+        }
+        api.delete(kind, &spec.namespace, name).await?;
+        report.deleted.push(id);
+    }
+    let parent_kind = inventory::config_map_kind();
+    if kept_kinds.is_empty() {
+        api.delete(
+            parent_kind,
+            &spec.namespace,
+            &inventory::parent_name(&spec.name),
+        )
+        .await?;
+    } else {
+        // The kept claims stay findable: `delete --purge` later removes them.
+        let parent = inventory::parent(&spec.name, &spec.namespace, &kept_kinds);
+        api.apply(parent_kind, &parent, ApplyMode::default())
+            .await?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,138 @@
+//! Which objects belong to an instance: kubectl's ApplySet, with a ConfigMap as parent.
+//!
+//! Every object sparkup applies carries `applyset.kubernetes.io/part-of=<id>`; the parent
+//! ConfigMap `<name>-applyset` names the group-kinds its members may have. Prune, status and
+//! delete therefore list only those kinds, by that one label, in that one namespace: never
+//! anything outside the instance, and no API discovery. `kubectl apply --applyset` understands
+//! the same labels.
+
+use std::collections::BTreeSet;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::api::{Api, ClusterError};
+use crate::manifests::{self, KindInfo, Object};
+
+pub const LABEL_APPLYSET_ID: &str = "applyset.kubernetes.io/id";
+pub const LABEL_PART_OF: &str = "applyset.kubernetes.io/part-of";
+pub const ANNOTATION_TOOLING: &str = "applyset.kubernetes.io/tooling";
+pub const ANNOTATION_GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
+
+pub fn parent_name(instance: &str) -> String {
+    format!("{instance}-applyset")
+}
+
+/// The ApplySet id of the parent ConfigMap, as kubectl computes it:
+/// `applyset-<base64url(sha256(<name>.<namespace>.<kind>.<group>))>-v1`.
+pub fn applyset_id(instance: &str, namespace: &str) -> String {
+    let key = format!("{}.{namespace}.ConfigMap.", parent_name(instance));
+    let hash = Sha256::digest(key.as_bytes());
+    format!(
+        "applyset-{}-v1",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(hash)
+    )
+}
+
+/// Group-kinds of a set of objects, sorted, as the parent annotation lists them.
+pub fn group_kinds<'a>(objects: impl IntoIterator<Item = &'a Object>) -> BTreeSet<String> {
+    objects
+        .into_iter()
+        .filter_map(|o| manifests::kind_info(&o.api_version, &o.kind))
+        .map(KindInfo::group_kind)
+        .collect()
+}
+
+/// The parent ConfigMap naming `kinds`.
+pub fn parent(instance: &str, namespace: &str, kinds: &BTreeSet<String>) -> Value {
+    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": parent_name(instance),
+            "namespace": namespace,
+            "labels": {
+                LABEL_APPLYSET_ID: applyset_id(instance, namespace),
+                "app.kubernetes.io/name": "spark",
+                "app.kubernetes.io/instance": instance,
+                "app.kubernetes.io/component": "inventory",
+                "app.kubernetes.io/managed-by": manifests::MANAGER,
+            },
+            "annotations": {
+                ANNOTATION_TOOLING: format!("sparkup/{}", env!("CARGO_PKG_VERSION")),
+                ANNOTATION_GROUP_KINDS: kinds.join(","),
+            }
+        }
+    })
+}
+
+/// The group-kinds the live parent names (empty when there is no parent yet).
+pub async fn recorded_kinds(
+    api: &Api,
+    instance: &str,
+    namespace: &str,
+) -> Result<BTreeSet<String>, ClusterError> {
+    let path = api.path(
+        config_map_kind(),
+        Some(namespace),
+        Some(&parent_name(instance)),
+    );
+    let parent = api.get(&path, "get the inventory").await?;
+    Ok(parent
+        .as_ref()
+        .and_then(|p| p.pointer("/metadata/annotations"))
+        .and_then(|a| a.get(ANNOTATION_GROUP_KINDS))
+        .and_then(Value::as_str)
+        .map(|s| {
+            s.split(',')
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Every live member of the instance's ApplySet among `kinds`, one LIST per kind.
+pub async fn live_members(
+    api: &Api,
+    instance: &str,
+    namespace: &str,
+    kinds: &BTreeSet<String>,
+) -> Result<Vec<(&'static KindInfo, Value)>, ClusterError> {
+    let selector = format!("{LABEL_PART_OF}={}", applyset_id(instance, namespace));
+    let mut members = Vec::new();
+    for group_kind in kinds {
+        let Some(kind) = manifests::kind_by_group_kind(group_kind) else {
+            continue;
+        };
+        for item in api.list(kind, namespace, &selector).await? {
+            members.push((kind, item));
+        }
+    }
+    Ok(members)
+}
+
+/// The ConfigMap kind, for the parent's path.
+static CONFIG_MAP: std::sync::LazyLock<&'static KindInfo> = std::sync::LazyLock::new(|| {
+    manifests::kind_info("v1", "ConfigMap").expect("ConfigMap is a known kind")
+});
+
+pub fn config_map_kind() -> &'static KindInfo {
+    &CONFIG_MAP
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_kubectl() {
+        let id = applyset_id("spark", "default");
+        assert!(id.starts_with("applyset-") && id.ends_with("-v1"), "{id}");
+        // 32 bytes of SHA-256 are 43 characters of unpadded base64url; a label value allows 63.
+        assert_eq!(id.len(), "applyset-".len() + 43 + "-v1".len());
+        assert_ne!(id, applyset_id("spark", "other"));
+    }
+}

@@ -1,0 +1,258 @@
+//! What an apply would change: live objects against the server's dry run of the desired ones.
+//!
+//! The desired side is the API server's own answer to a server-side apply with `dryRun=All`, so
+//! defaults, admission and field ownership are all accounted for; both sides are normalised
+//! (server-set metadata and status dropped) before they are compared. Nothing here writes.
+
+use std::collections::BTreeSet;
+
+use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::Value;
+
+use crate::api::{Api, ApplyMode, ClusterError};
+use crate::inventory;
+use crate::manifests::{self, KindInfo, Object};
+use crate::spec::ClusterSpec;
+
+/// Objects of one stage sent at once.
+pub const CONCURRENCY: usize = 4;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Prune,
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub action: Action,
+    pub kind: &'static KindInfo,
+    pub name: String,
+    /// The live object, normalised; none for a create.
+    pub before: Option<Value>,
+    /// The desired object after the server's dry run, normalised; none for a prune.
+    pub after: Option<Value>,
+}
+
+impl Change {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.kind.kind, self.name)
+    }
+}
+
+/// Server-set fields that say nothing about what the user asked for.
+const SERVER_METADATA: &[&str] = &[
+    "managedFields",
+    "resourceVersion",
+    "uid",
+    "generation",
+    "creationTimestamp",
+    "selfLink",
+];
+const SERVER_ANNOTATIONS: &[&str] = &[
+    "deployment.kubernetes.io/revision",
+    "kubectl.kubernetes.io/last-applied-configuration",
+];
+
+/// Drops server-set metadata, annotations written by controllers, and status, and puts keys in
+/// one order (`apiVersion`, `kind`, `metadata`, then the rest sorted, sorted all the way down):
+/// the server's field order and ours differ, and a diff should show values, not order.
+pub fn normalize(object: &Value) -> Value {
+    let mut value = object.clone();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("status");
+    }
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        for key in SERVER_METADATA {
+            metadata.remove(*key);
+        }
+        if let Some(annotations) = metadata
+            .get_mut("annotations")
+            .and_then(Value::as_object_mut)
+        {
+            for key in SERVER_ANNOTATIONS {
+                annotations.remove(*key);
+            }
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
+    }
+    // Last: removing keys from an order-preserving map moves others.
+    canonical(&value)
+}
+
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            let rank = |k: &str| match k {
+                "apiVersion" => 0,
+                "kind" => 1,
+                "metadata" => 2,
+                _ => 3,
+            };
+            keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Compares every rendered object with the cluster and lists what would be pruned.
+pub async fn plan(
+    api: &Api,
+    spec: &ClusterSpec,
+    objects: &[Object],
+) -> Result<Vec<Change>, ClusterError> {
+    let ns_path = format!("/api/v1/namespaces/{}", spec.namespace);
+    if api.get(&ns_path, "get the namespace").await?.is_none() {
+        // A namespace that does not exist yet holds nothing: everything is a create.
+        return Ok(objects.iter().map(|o| create(o, o.value.clone())).collect());
+    }
+    let mut changes: Vec<Change> = stream::iter(objects)
+        .map(|object| compare(api, object))
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    let rendered: BTreeSet<(String, String)> = objects
+        .iter()
+        .map(|o| (o.kind.clone(), o.name.clone()))
+        .collect();
+    let mut kinds = inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?;
+    kinds.extend(inventory::group_kinds(objects));
+    for (kind, live) in inventory::live_members(api, &spec.name, &spec.namespace, &kinds).await? {
+        let name = live
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if !rendered.contains(&(kind.kind.to_string(), name.clone())) {
+            changes.push(Change {
+                action: Action::Prune,
+                kind,
+                name,
+                before: Some(normalize(&live)),
+                after: None,
+            });
+        }
+    }
+    Ok(changes)
+}
+
+fn kind_of(object: &Object) -> &'static KindInfo {
+    manifests::kind_info(&object.api_version, &object.kind)
+        .expect("manifests only holds known kinds")
+}
+
+fn create(object: &Object, after: Value) -> Change {
+    Change {
+        action: Action::Create,
+        kind: kind_of(object),
+        name: object.name.clone(),
+        before: None,
+        after: Some(normalize(&after)),
+    }
+}
+
+async fn compare(api: &Api, object: &Object) -> Result<Change, ClusterError> {
+    let kind = kind_of(object);
+    let path = api.path(
+        kind,
+        object
+            .value
+            .pointer("/metadata/namespace")
+            .and_then(Value::as_str),
+        Some(&object.name),
+    );
+    let live = api.get(&path, &format!("get {}", object.id())).await?;
+    let dry_run = ApplyMode {
+        dry_run: true,
+        force: false,
+    };
+    let after = normalize(&api.apply(kind, &object.value, dry_run).await?);
+    Ok(match live {
+        None => create(object, after),
+        Some(live) => {
+            let before = normalize(&live);
+            let action = if before == after {
+                Action::Unchanged
+            } else {
+                Action::Update
+            };
+            Change {
+                action,
+                kind,
+                name: object.name.clone(),
+                before: Some(before),
+                after: Some(after),
+            }
+        }
+    })
+}
+
+/// How many changes of each action.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub prune: usize,
+    pub unchanged: usize,
+}
+
+impl Summary {
+    pub fn of(changes: &[Change]) -> Summary {
+        let mut s = Summary::default();
+        for c in changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Prune => s.prune += 1,
+                Action::Unchanged => s.unchanged += 1,
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.create + self.update + self.prune > 0
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "{} to create, {} to update, {} to prune, {} unchanged",
+            self.create, self.update, self.prune, self.unchanged
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_orders_keys_and_drops_server_fields() {
+        let live = serde_json::json!({
+            "kind": "Secret", "apiVersion": "v1",
+            "metadata": {"namespace": "a", "name": "b", "uid": "x", "resourceVersion": "1",
+                         "annotations": {"deployment.kubernetes.io/revision": "3"}},
+            "status": {"phase": "x"}, "data": {"z": "1", "a": "2"}
+        });
+        let text = serde_json::to_string(&normalize(&live)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"b","namespace":"a"},"data":{"a":"2","z":"1"}}"#
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! One table of the instance's objects and Spark's own view of the cluster.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use crate::api::{Api, ClusterError};
+use crate::manifests::{self, Object};
+use crate::values::Cluster;
+use crate::wait;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub object: String,
+    pub state: String,
+    pub healthy: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    pub rows: Vec<Row>,
+    /// Spark's view, or why it could not be read.
+    pub spark: Result<Vec<(String, String)>, String>,
+    pub healthy: bool,
+    pub ui: String,
+}
+
+pub async fn status(
+    api: &Api,
+    cluster: &Cluster,
+    objects: &[Object],
+) -> Result<StatusReport, ClusterError> {
+    let mut rows = Vec::new();
+    for object in objects {
+        let kind = manifests::kind_info(&object.api_version, &object.kind).expect("known kind");
+        let path = api.path(kind, Some(&cluster.spec.namespace), Some(&object.name));
+        let live = api.get(&path, &format!("get {}", object.id())).await?;
+        let (state, healthy) = match &live {
+            None => ("missing".to_string(), false),
+            Some(live) => object_state(api, cluster, object, live).await?,
+        };
+        rows.push(Row {
+            object: object.id(),
+            state,
+            healthy,
+        });
+    }
+    let want = u64::from(cluster.spec.workers.replicas);
+    let (spark, spark_healthy) = match wait::spark_view(api, cluster).await {
+        Ok(json) => (Ok(spark_rows(&json)), wait::spark_is_up(&json, want)),
+        Err(e @ (ClusterError::Unreachable { .. } | ClusterError::Timeout { .. })) => {
+            return Err(e);
+        }
+        Err(e) => (Err(e.to_string()), false),
+    };
+    let spec = &cluster.spec;
+    let port = spec.master.ports.http;
+    Ok(StatusReport {
+        healthy: rows.iter().all(|r| r.healthy) && spark_healthy,
+        rows,
+        spark,
+        ui: format!(
+            "kubectl port-forward -n {} svc/{}-master {port}:{port}, then open http://localhost:{port}/",
+            spec.namespace, spec.name
+        ),
+    })
+}
+
+async fn object_state(
+    api: &Api,
+    cluster: &Cluster,
+    object: &Object,
+    live: &Value,
+) -> Result<(String, bool), ClusterError> {
+    Ok(match object.kind.as_str() {
+        "Deployment" | "ReplicationController" | "StatefulSet" => {
+            let want = live
+                .pointer("/spec/replicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            let ready = live
+                .pointer("/status/readyReplicas")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            let healthy = wait::rollout(live).is_ok();
+            (format!("{ready}/{want} ready"), healthy)
+        }
+        "PersistentVolumeClaim" => {
+            let phase = live
+                .pointer("/status/phase")
+                .and_then(Value::as_str)
+                .unwrap_or("Unknown");
+            (phase.to_string(), phase == "Bound")
+        }
+        "Service" => {
+            let kind = live
+                .pointer("/spec/type")
+                .and_then(Value::as_str)
+                .unwrap_or("ClusterIP");
+            let ip = live
+                .pointer("/spec/clusterIP")
+                .and_then(Value::as_str)
+                .unwrap_or("-");
+            let ready = ready_endpoints(api, &cluster.spec.namespace, &object.name).await?;
+            (format!("{kind} {ip}, {ready} ready endpoint(s)"), ready > 0)
+        }
+        _ => ("present".to_string(), true),
+    })
+}
+
+async fn ready_endpoints(api: &Api, namespace: &str, service: &str) -> Result<usize, ClusterError> {
+    let path = format!(
+        "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D{service}"
+    );
+    let slices = api
+        .list_path(&path, &format!("list the endpoints of {service}"))
+        .await?;
+    Ok(slices
+        .iter()
+        .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())
+        .filter(|e| {
+            e.pointer("/conditions/ready")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+        })
+        .count())
+}
+
+fn spark_rows(json: &Value) -> Vec<(String, String)> {
+    let workers = json["workers"].as_array().cloned().unwrap_or_default();
+    let dead = workers.iter().filter(|w| w["state"] == "DEAD").count();
+    let n = |key: &str| json[key].as_u64().unwrap_or(0);
+    let apps: Vec<String> = json["activeapps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            format!(
+                "{} ({})",
+                a["name"].as_str().unwrap_or("?"),
+                a["state"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    vec![
+        (
+            "master".into(),
+            json["status"].as_str().unwrap_or("unknown").into(),
+        ),
+        ("url".into(), json["url"].as_str().unwrap_or("").into()),
+        (
+            "workers".into(),
+            format!("{} alive, {dead} dead", n("aliveworkers")),
+        ),
+        (
+            "cores".into(),
+            format!("{} used of {}", n("coresused"), n("cores")),
+        ),
+        (
+            "memory".into(),
+            format!("{} MiB used of {} MiB", n("memoryused"), n("memory")),
+        ),
+        (
+            "applications".into(),
+            if apps.is_empty() {
+                "none running".into()
+            } else {
+                apps.join(", ")
+            },
+        ),
+    ]
+}
+
+/// The report as a table.
+pub fn render(report: &StatusReport) -> String {
+    let width = report
+        .rows
+        .iter()
+        .map(|r| r.object.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let mut out = format!("{:width$}  STATE\n", "OBJECT");
+    for row in &report.rows {
+        let mark = if row.healthy { "" } else { "  (not healthy)" };
+        let _ = writeln!(out, "{:width$}  {}{mark}", row.object, row.state);
+    }
+    out.push_str("\nSPARK\n");
+    match &report.spark {
+        Ok(rows) => {
+            for (key, value) in rows {
+                let _ = writeln!(out, "{key:width$}  {value}");
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "{:width$}  cannot read the master's /json/: {e}",
+                "master"
+            );
+        }
+    }
+    let _ = writeln!(out, "\nUI: {}", report.ui);
+    let _ = writeln!(
+        out,
+        "{}",
+        if report.healthy {
+            "healthy"
+        } else {
+            "not healthy"
+        }
+    );
+    out
+}
