@@ -107,7 +107,13 @@ pub async fn live_members(
         let Some(kind) = manifests::kind_by_group_kind(group_kind) else {
             continue;
         };
+        let parent = parent_name(instance);
         for item in api.list(kind, namespace, &selector).await? {
+            // The parent is the inventory itself, never one of its members, whatever a list says.
+            let name = item.pointer("/metadata/name").and_then(Value::as_str);
+            if kind.kind == "ConfigMap" && name == Some(parent.as_str()) {
+                continue;
+            }
             members.push((kind, item));
         }
     }

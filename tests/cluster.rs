@@ -587,3 +587,22 @@ async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged(
         "only the namespace is left"
     );
 }
+
+#[tokio::test]
+async fn the_inventory_parent_is_never_pruned_even_if_a_list_returns_it() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    // A server (or proxy) that ignores the label selector would list the parent too.
+    let parent_path = format!("{CONFIGMAPS}/spark-applyset");
+    let labels = objects[0].value["metadata"]["labels"].clone();
+    fake.state().objects.get_mut(&parent_path).unwrap()["metadata"]["labels"] = labels;
+    let report = bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    assert!(report.pruned.is_empty(), "{:?}", report.pruned);
+    assert!(fake.state().objects.contains_key(&parent_path));
+}
