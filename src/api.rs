@@ -11,6 +11,7 @@ use std::time::Duration;
 use http::{Method, Request, header};
 use serde_json::Value;
 
+use crate::error::error_chain;
 use crate::manifests::{KindInfo, MANAGER};
 
 /// How long one request may take before the server is reported as not answering.
@@ -359,21 +360,6 @@ fn percent_encode(s: &str) -> String {
             other => format!("%{other:02X}"),
         })
         .collect()
-}
-
-/// An error and its causes on one line, without repeating a cause its parent already quotes.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 
-use crate::api::{Api, ClusterError, Target, error_chain};
+use crate::api::{Api, ClusterError, Target};
+use crate::error::error_chain;
 
 #[derive(Debug, Clone, Default)]
 pub struct ConnectOptions {

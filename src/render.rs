@@ -185,15 +185,9 @@ pub fn escape_for_yaml(json: &str) -> String {
 }
 
 fn template_error(name: &str, e: &JinjaError) -> Error {
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        detail.push_str(&format!(": {cause}"));
-        source = cause.source();
-    }
     Error::Template {
         name: name.to_owned(),
-        detail,
+        detail: crate::error::error_chain(e),
     }
 }
 
