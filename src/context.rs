@@ -111,6 +111,7 @@ pub struct Workload<'a> {
     pub node_selector: &'a BTreeMap<String, String>,
     pub tolerations: &'a [Toleration],
     pub affinity: Option<Affinity>,
+    pub termination_grace_period_seconds: Option<u32>,
     /// emptyDir volumes as (name, mount path).
     pub scratch: Vec<(&'static str, &'static str)>,
     /// What docker-compose needs in other words than Kubernetes.
@@ -279,6 +280,7 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         node_selector: &m.node_selector,
         tolerations: &m.tolerations,
         affinity: m.affinity.clone(),
+        termination_grace_period_seconds: None,
         scratch: vec![("tmp", LOCAL_DIR)],
     }
 }
@@ -301,6 +303,7 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         ),
         ("SPARK_WORKER_DIR", WORK_DIR.to_string()),
         ("SPARK_LOCAL_DIRS", LOCAL_DIR.to_string()),
+        ("SPARK_WORKER_DECOMMISSION", w.decommission.to_string()),
     ];
     let selector = selector(spec, "worker");
     let env = container_env(spec, &env);
@@ -321,6 +324,7 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         node_selector: &w.node_selector,
         tolerations: &w.tolerations,
         affinity: spread(w.affinity.clone(), w.anti_affinity, &selector),
+        termination_grace_period_seconds: Some(w.termination_grace_period_seconds),
         selector,
         scratch: vec![("tmp", LOCAL_DIR), ("work", WORK_DIR)],
     }

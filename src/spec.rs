@@ -159,6 +159,10 @@ pub struct WorkerSpec {
     /// Heap of the worker daemon itself; executors get what the limits leave after it.
     pub daemon_memory: Quantity,
     pub ports: Ports,
+    /// On SIGTERM (a pod being stopped), move cached and shuffle blocks to other workers first.
+    pub decommission: bool,
+    /// How long Kubernetes waits after SIGTERM before it kills a worker: time to decommission.
+    pub termination_grace_period_seconds: u32,
     pub anti_affinity: AntiAffinity,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<Toleration>,
@@ -263,6 +267,8 @@ impl Default for ClusterSpec {
                     rpc: 7078,
                     http: 8081,
                 },
+                decommission: false,
+                termination_grace_period_seconds: 60,
                 anti_affinity: AntiAffinity::None,
                 node_selector: BTreeMap::new(),
                 tolerations: Vec::new(),

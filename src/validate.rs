@@ -45,6 +45,7 @@ pub const RESERVED_ENV: &[&str] = &[
     "SPARK_WORKER_WEBUI_PORT",
     "SPARK_WORKER_DIR",
     "SPARK_LOCAL_DIRS",
+    "SPARK_WORKER_DECOMMISSION",
 ];
 
 /// Paths the pods use for configuration and scratch space.
@@ -225,6 +226,13 @@ fn check_roles(spec: &ClusterSpec, tree: &Node, r: &mut Report) {
         &master.service.annotations,
         false,
     );
+    if workers.termination_grace_period_seconds > 3600 {
+        r.number(
+            "workers.terminationGracePeriodSeconds",
+            workers.termination_grace_period_seconds,
+            "at most 3600 seconds",
+        );
+    }
     if workers.replicas > MAX_REPLICAS {
         r.number(
             "workers.replicas",

@@ -194,6 +194,7 @@ fn rendered_manifests_form_a_working_spark_cluster() {
     let list = render(&[
         &format!("workers.replicas={WORKERS}"),
         "sparkConf.spark.worker.timeout=4",
+        "workers.decommission=true",
         "sparkConf.spark.executor.memory=512m",
         "sparkConf.spark.deploy.recoveryMode=FILESYSTEM",
         "sparkConf.spark.deploy.recoveryDirectory=/var/lib/spark-state/recovery",
@@ -298,6 +299,15 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         std::fs::read_dir(dir.join("claims/spark-state/recovery")).is_ok_and(|d| d.count() > 0),
         "the master wrote no recovery state"
     );
+
+    // With decommissioning on, SIGTERM (what a kubelet sends) makes a worker decommission.
+    let leaving_ip = cluster.net.ip(worker_host(1));
+    cluster.net.signal("worker1", "TERM");
+    cluster.wait_for("the terminated worker to be DECOMMISSIONED", |j| {
+        workers_on(j, &leaving_ip)
+            .iter()
+            .any(|w| w["state"] == "DECOMMISSIONED")
+    });
     drop(cluster);
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -179,6 +179,11 @@ impl Network {
         });
     }
 
+    /// Sends `signal` (`TERM`, …) to every process in host `name`, as a kubelet stopping a pod does.
+    pub fn signal(&self, name: &str, signal: &str) {
+        signal_all_in(&self.ns_name(name), signal);
+    }
+
     /// Runs a client command inside host `name` and returns its stdout, or None on failure.
     pub fn run_in(&self, name: &str, args: &[&str]) -> Option<String> {
         let path = (
@@ -204,9 +209,15 @@ impl Network {
 }
 
 fn kill_all_in(ns: &str) {
+    signal_all_in(ns, "KILL");
+}
+
+fn signal_all_in(ns: &str, signal: &str) {
     if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
         for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-            let _ = Command::new("kill").args(["-9", pid]).status();
+            let _ = Command::new("kill")
+                .args([&format!("-{signal}"), pid])
+                .status();
         }
     }
 }
