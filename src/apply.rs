@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, stream};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::api::{Api, ApplyMode, ClusterError};
 use crate::inventory;
@@ -96,26 +96,21 @@ pub async fn apply(
         .iter()
         .map(|o| (o.kind.clone(), o.name.clone()))
         .collect();
-    let mut kept_kinds = BTreeSet::new();
-    let mut members = inventory::live_members(api, &spec.name, &spec.namespace, &all_kinds).await?;
-    members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
-    for (kind, live) in members {
-        let name = live
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        if rendered.contains(&(kind.kind.to_string(), name.to_string())) {
-            continue;
-        }
-        let id = format!("{}/{name}", kind.kind);
-        if kind.kind == "PersistentVolumeClaim" && !opts.prune_pvcs {
-            kept_kinds.insert(kind.group_kind());
-            report.kept.push(id);
-            continue;
-        }
+    let stale = inventory::stale_members(
+        api,
+        &spec.name,
+        &spec.namespace,
+        &all_kinds,
+        &rendered,
+        opts.prune_pvcs,
+    )
+    .await?;
+    for (kind, name) in &stale.remove {
         api.delete(kind, &spec.namespace, name).await?;
-        report.pruned.push(id);
+        report.pruned.push(format!("{}/{name}", kind.kind));
     }
+    report.kept = stale.kept;
+    let kept_kinds = stale.kept_kinds;
     let final_kinds: BTreeSet<String> = current.union(&kept_kinds).cloned().collect();
     if final_kinds != all_kinds {
         apply_parent(api, spec, &final_kinds, opts).await?;

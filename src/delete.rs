@@ -3,8 +3,6 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
 use crate::api::{Api, ApplyMode, ClusterError};
 use crate::inventory;
 use crate::manifests::Object;
@@ -28,24 +26,25 @@ pub async fn delete(
     }
     let mut kinds = inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?;
     kinds.extend(inventory::group_kinds(objects));
-    let mut members = inventory::live_members(api, &spec.name, &spec.namespace, &kinds).await?;
-    members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
-    let mut report = DeleteReport::default();
-    let mut kept_kinds = BTreeSet::new();
-    for (kind, live) in members {
-        let name = live
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let id = format!("{}/{name}", kind.kind);
-        if kind.kind == "PersistentVolumeClaim" && !purge {
-            kept_kinds.insert(kind.group_kind());
-            report.kept.push(id);
-            continue;
-        }
+    let nothing_rendered = BTreeSet::new();
+    let stale = inventory::stale_members(
+        api,
+        &spec.name,
+        &spec.namespace,
+        &kinds,
+        &nothing_rendered,
+        purge,
+    )
+    .await?;
+    let mut report = DeleteReport {
+        kept: stale.kept,
+        ..Default::default()
+    };
+    for (kind, name) in &stale.remove {
         api.delete(kind, &spec.namespace, name).await?;
-        report.deleted.push(id);
+        report.deleted.push(format!("{}/{name}", kind.kind));
     }
+    let kept_kinds = stale.kept_kinds;
     let parent_kind = inventory::config_map_kind();
     if kept_kinds.is_empty() {
         api.delete(

@@ -120,6 +120,47 @@ pub async fn live_members(
     Ok(members)
 }
 
+/// Members to remove, in reverse apply order, and the claims kept because they hold data.
+#[derive(Debug, Default)]
+pub struct Stale {
+    pub remove: Vec<(&'static KindInfo, String)>,
+    /// `Kind/name` of kept claims.
+    pub kept: Vec<String>,
+    /// Group-kinds of the kept claims, which the parent must go on naming.
+    pub kept_kinds: BTreeSet<String>,
+}
+
+/// The live members among `kinds` that are not in `rendered` (kind, name); claims are kept
+/// unless `remove_claims`.
+pub async fn stale_members(
+    api: &Api,
+    instance: &str,
+    namespace: &str,
+    kinds: &BTreeSet<String>,
+    rendered: &BTreeSet<(String, String)>,
+    remove_claims: bool,
+) -> Result<Stale, ClusterError> {
+    let mut members = live_members(api, instance, namespace, kinds).await?;
+    members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
+    let mut stale = Stale::default();
+    for (kind, live) in members {
+        let name = live
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if rendered.contains(&(kind.kind.to_string(), name.to_string())) {
+            continue;
+        }
+        if kind.kind == "PersistentVolumeClaim" && !remove_claims {
+            stale.kept_kinds.insert(kind.group_kind());
+            stale.kept.push(format!("{}/{name}", kind.kind));
+        } else {
+            stale.remove.push((kind, name.to_string()));
+        }
+    }
+    Ok(stale)
+}
+
 /// The ConfigMap kind, for the parent's path.
 static CONFIG_MAP: std::sync::LazyLock<&'static KindInfo> = std::sync::LazyLock::new(|| {
     manifests::kind_info("v1", "ConfigMap").expect("ConfigMap is a known kind")

@@ -39,6 +39,17 @@ fn objects(profile: &str, sets: &[&str]) -> (Cluster, Vec<Object>) {
     build_objects(&values, None).unwrap()
 }
 
+/// A fake cluster to which the profile's objects were applied.
+async fn applied(profile: &str, sets: &[&str]) -> (Fake, sparkup::api::Api, Cluster, Vec<Object>) {
+    let fake = Fake::new();
+    let api = fake.api();
+    let (cluster, objects) = objects(profile, sets);
+    bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    (fake, api, cluster, objects)
+}
+
 /// One object at a time, so the request order is exact.
 fn serial() -> ApplyOptions {
     ApplyOptions {
@@ -88,12 +99,7 @@ async fn apply_sends_the_same_objects_whatever_the_concurrency() {
 
 #[tokio::test]
 async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
-    let fake = Fake::new();
-    let api = fake.api();
-    let (cluster, objects) = objects("prod", &[]);
-    bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
-        .await
-        .unwrap();
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
     let first: Vec<_> = fake.state().seen.clone();
     fake.clear_seen();
     let report = bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
@@ -357,12 +363,7 @@ async fn diff_of_a_missing_namespace_is_all_creates_after_one_request() {
 
 #[tokio::test]
 async fn diff_shows_updates_with_context_and_masks_secrets() {
-    let fake = Fake::new();
-    let api = fake.api();
-    let (cluster, objects) = objects("dev", &[]);
-    bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
-        .await
-        .unwrap();
+    let (fake, api, _, _) = applied("dev", &[]).await;
     // A Secret applied earlier by a user's template, and a change of worker count.
     let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "spark-auth", "namespace": "default"},
                          "data": {"token": "b2xk", "same": "c2FtZQ=="}});
@@ -423,12 +424,7 @@ fn fast() -> WaitOptions {
 
 #[tokio::test(start_paused = true)]
 async fn wait_returns_when_rollouts_are_done_and_spark_has_every_worker() {
-    let fake = Fake::new();
-    let api = fake.api();
-    let (cluster, objects) = objects("dev", &["workers.replicas=2"]);
-    apply::apply(&api, &cluster.spec, &objects, serial())
-        .await
-        .unwrap();
+    let (fake, api, cluster, objects) = applied("dev", &["workers.replicas=2"]).await;
     fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 1}));
     fake.clear_seen();
     let waiting = {
@@ -457,12 +453,7 @@ async fn wait_returns_when_rollouts_are_done_and_spark_has_every_worker() {
 
 #[tokio::test(start_paused = true)]
 async fn wait_fails_fast_on_a_crash_loop_with_the_pods_events() {
-    let fake = Fake::new();
-    let api = fake.api();
-    let (cluster, objects) = objects("dev", &[]);
-    apply::apply(&api, &cluster.spec, &objects, serial())
-        .await
-        .unwrap();
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
     {
         let mut state = fake.state();
         state.ready = false;
@@ -486,12 +477,7 @@ async fn wait_fails_fast_on_a_crash_loop_with_the_pods_events() {
 
 #[tokio::test(start_paused = true)]
 async fn wait_reports_what_was_not_ready_at_the_timeout() {
-    let fake = Fake::new();
-    let api = fake.api();
-    let (cluster, objects) = objects("dev", &[]);
-    apply::apply(&api, &cluster.spec, &objects, serial())
-        .await
-        .unwrap();
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
     fake.state().ready = false;
     let err = wait::wait(&api, &cluster, &objects, fast(), &Progress::hidden())
         .await
@@ -517,12 +503,7 @@ async fn wait_reports_an_unschedulable_pod() {
 
 #[tokio::test]
 async fn status_shows_objects_and_sparks_view() {
-    let fake = Fake::new();
-    let api = fake.api();
-    let (cluster, objects) = objects("prod", &[]);
-    bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
-        .await
-        .unwrap();
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
     fake.state().spark = Some(json!({
         "url": "spark://10.1.2.3:7077", "status": "ALIVE", "aliveworkers": 4, "cores": 16, "coresused": 4,
         "memory": 56320, "memoryused": 4096,
@@ -544,12 +525,7 @@ async fn status_shows_objects_and_sparks_view() {
 
 #[tokio::test]
 async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged() {
-    let fake = Fake::new();
-    let api = fake.api();
-    let (cluster, objects) = objects("prod", &[]);
-    bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
-        .await
-        .unwrap();
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
     fake.clear_seen();
     let report = bounded(delete::delete(&api, &cluster.spec, &objects, false))
         .await
