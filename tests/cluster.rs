@@ -582,3 +582,46 @@ async fn the_inventory_parent_is_never_pruned_even_if_a_list_returns_it() {
     assert!(report.pruned.is_empty(), "{:?}", report.pruned);
     assert!(fake.state().objects.contains_key(&parent_path));
 }
+
+fn cluster_args(profile: &str) -> sparkup::cli::ClusterArgs {
+    sparkup::cli::ClusterArgs {
+        values: ValuesArgs {
+            profile: profile.into(),
+            files: vec![],
+            sets: vec![],
+        },
+        namespace: None,
+        kubeconfig: None,
+        context: None,
+        templates: None,
+    }
+}
+
+#[tokio::test]
+async fn diff_exits_1_before_an_apply_and_0_after_it() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api();
+    let (cluster, objects) = objects("prod", &[]);
+    let args = sparkup::cli::DiffArgs {
+        cluster: cluster_args("prod"),
+        show_secrets: false,
+        output: sparkup::cli::DiffFormat::Json,
+    };
+    let code = bounded(sparkup::ops::diff_command(&api, &cluster, &objects, &args))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{code:?}"),
+        format!("{:?}", std::process::ExitCode::from(1))
+    );
+    bounded(apply::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    let code = bounded(sparkup::ops::diff_command(&api, &cluster, &objects, &args))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{code:?}"),
+        format!("{:?}", std::process::ExitCode::SUCCESS)
+    );
+}
