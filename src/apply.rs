@@ -66,31 +66,11 @@ pub async fn apply(
     let all_kinds: BTreeSet<String> = recorded.union(&current).cloned().collect();
     apply_parent(api, spec, &all_kinds, opts).await?;
 
-    let mut stages: BTreeMap<u8, Vec<&Object>> = BTreeMap::new();
-    for object in objects {
-        stages
-            .entry(kind_of(object).stage)
-            .or_default()
-            .push(object);
-    }
     let mode = ApplyMode {
         dry_run: false,
         force: opts.force_conflicts,
     };
-    for stage in stages.values() {
-        let results: Vec<Result<String, ClusterError>> = stream::iter(stage.iter())
-            .map(|object| async move {
-                api.apply(kind_of(object), &object.value, mode)
-                    .await
-                    .map(|_| object.id())
-            })
-            .buffered(opts.concurrency.max(1))
-            .collect()
-            .await;
-        for result in results {
-            report.applied.push(result?);
-        }
-    }
+    report.applied = apply_in_stages(api, objects, mode, opts.concurrency).await?;
 
     let rendered: BTreeSet<(String, String)> = objects
         .iter()
@@ -116,6 +96,39 @@ pub async fn apply(
         apply_parent(api, spec, &final_kinds, opts).await?;
     }
     Ok(report)
+}
+
+/// Applies stage by stage, the objects of one stage together; stops at the first failure, after
+/// its stage's requests have ended.
+async fn apply_in_stages(
+    api: &Api,
+    objects: &[Object],
+    mode: ApplyMode,
+    concurrency: usize,
+) -> Result<Vec<String>, ClusterError> {
+    let mut stages: BTreeMap<u8, Vec<&Object>> = BTreeMap::new();
+    for object in objects {
+        stages
+            .entry(kind_of(object).stage)
+            .or_default()
+            .push(object);
+    }
+    let mut applied = Vec::new();
+    for stage in stages.values() {
+        let results: Vec<Result<String, ClusterError>> = stream::iter(stage.iter())
+            .map(|object| async move {
+                api.apply(kind_of(object), &object.value, mode)
+                    .await
+                    .map(|_| object.id())
+            })
+            .buffered(concurrency.max(1))
+            .collect()
+            .await;
+        for result in results {
+            applied.push(result?);
+        }
+    }
+    Ok(applied)
 }
 
 fn kind_of(object: &Object) -> &'static KindInfo {

@@ -9,7 +9,7 @@ use crate::apply::{self, ApplyOptions};
 use crate::cli::{ApplyArgs, DiffArgs, DiffFormat, print};
 use crate::diff::{self, DiffOptions};
 use crate::manifests::Object;
-use crate::plan::{self, Action, Summary};
+use crate::plan::{self, Action, Change, Summary};
 use crate::values::Cluster;
 use crate::wait::{self, Progress, WaitOptions};
 use crate::{delete, status};
@@ -28,27 +28,7 @@ pub async fn apply_command(
     let spec = &cluster.spec;
     if args.dry_run {
         let changes = plan::plan(api, spec, objects).await?;
-        let mut text = String::new();
-        for change in &changes {
-            let line = match change.action {
-                Action::Prune
-                    if change.kind.kind == "PersistentVolumeClaim" && !args.prune_pvcs =>
-                {
-                    format!(
-                        "keep      {} (no longer rendered; --prune-pvcs deletes it)",
-                        change.id()
-                    )
-                }
-                action => format!("{:9} {}", format!("{action:?}").to_lowercase(), change.id()),
-            };
-            text.push_str(&line);
-            text.push('\n');
-        }
-        text.push_str(&format!(
-            "{} (dry run: nothing was changed)\n",
-            Summary::of(&changes)
-        ));
-        return print(&text);
+        return print(&dry_run_report(&changes, args.prune_pvcs));
     }
     let opts = ApplyOptions {
         force_conflicts: args.force_conflicts,
@@ -84,6 +64,29 @@ pub async fn apply_command(
         ))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per change an apply would make, then the summary.
+fn dry_run_report(changes: &[Change], prune_pvcs: bool) -> String {
+    let mut text = String::new();
+    for change in changes {
+        let line = match change.action {
+            Action::Prune if change.kind.kind == "PersistentVolumeClaim" && !prune_pvcs => {
+                format!(
+                    "keep      {} (no longer rendered; --prune-pvcs deletes it)",
+                    change.id()
+                )
+            }
+            action => format!("{:9} {}", format!("{action:?}").to_lowercase(), change.id()),
+        };
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "{} (dry run: nothing was changed)\n",
+        Summary::of(changes)
+    ));
+    text
 }
 
 pub async fn diff_command(

@@ -625,3 +625,33 @@ async fn diff_exits_1_before_an_apply_and_0_after_it() {
         format!("{:?}", std::process::ExitCode::SUCCESS)
     );
 }
+
+#[tokio::test]
+async fn apply_dry_run_changes_nothing() {
+    let (fake, api, _, _) = applied("dev", &["workers.replicas=1"]).await;
+    fake.clear_seen();
+    let before = fake.state().objects.clone();
+    let (changed, changed_objects) = objects_with_secret("bmV3");
+    let args = sparkup::cli::ApplyArgs {
+        cluster: cluster_args("dev"),
+        force_conflicts: false,
+        prune_pvcs: false,
+        dry_run: true,
+        no_wait: true,
+        timeout: Duration::from_secs(1),
+    };
+    bounded(sparkup::ops::apply_command(
+        &api,
+        &changed,
+        &changed_objects,
+        &args,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(fake.state().objects, before, "a dry run stores nothing");
+    for line in fake.lines() {
+        let write =
+            line.starts_with("PATCH") || line.starts_with("POST") || line.starts_with("DELETE");
+        assert!(!write || line.contains("dryRun=All"), "{line}");
+    }
+}
