@@ -12,6 +12,7 @@ use http::{Method, Request, header};
 use serde_json::Value;
 
 use crate::error::error_chain;
+use crate::manifests::str_at;
 use crate::manifests::{KindInfo, MANAGER};
 
 /// How long one request may take before the server is reported as not answering.
@@ -211,13 +212,8 @@ impl Api {
         object: &Value,
         mode: ApplyMode,
     ) -> Result<Value, ClusterError> {
-        let name = object
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let namespace = object
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str);
+        let name = str_at(object, "/metadata/name").unwrap_or("");
+        let namespace = str_at(object, "/metadata/namespace");
         let mut uri = format!(
             "{}?fieldManager={MANAGER}&fieldValidation=Strict",
             self.path(kind, namespace, Some(name))

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::api::{Api, ClusterError};
+use crate::manifests::str_at;
 use crate::manifests::{self, KindInfo, Object};
 
 pub const LABEL_APPLYSET_ID: &str = "applyset.kubernetes.io/id";
@@ -110,7 +111,7 @@ pub async fn live_members(
         let parent = parent_name(instance);
         for item in api.list(kind, namespace, &selector).await? {
             // The parent is the inventory itself, never one of its members, whatever a list says.
-            let name = item.pointer("/metadata/name").and_then(Value::as_str);
+            let name = str_at(&item, "/metadata/name");
             if kind.kind == "ConfigMap" && name == Some(parent.as_str()) {
                 continue;
             }
@@ -144,10 +145,7 @@ pub async fn stale_members(
     members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
     let mut stale = Stale::default();
     for (kind, live) in members {
-        let name = live
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let name = str_at(&live, "/metadata/name").unwrap_or_default();
         if rendered.contains(&(kind.kind.to_string(), name.to_string())) {
             continue;
         }

@@ -22,6 +22,11 @@ pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub const LABEL_PART_OF: &str = "app.kubernetes.io/part-of";
 pub const MANAGER: &str = "sparkup";
 
+/// The string at a JSON pointer (`/metadata/name`), if there is one.
+pub fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value.pointer(pointer).and_then(Value::as_str)
+}
+
 /// One object ready to print or apply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Object {
@@ -206,9 +211,7 @@ fn check_object(doc: Value, spec: &ClusterSpec, origin: &str) -> Result<Object, 
             ),
         )
     })?;
-    let name = doc
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
+    let name = str_at(&doc, "/metadata/name")
         .filter(|n| !n.is_empty())
         .ok_or_else(|| Error::manifest(origin, "missing metadata.name"))?
         .to_owned();

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::api::{Api, ApplyMode, ClusterError};
 use crate::inventory;
+use crate::manifests::str_at;
 use crate::manifests::{self, KindInfo, Object};
 use crate::spec::ClusterSpec;
 
@@ -130,9 +131,7 @@ pub async fn plan(
     let mut kinds = inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?;
     kinds.extend(inventory::group_kinds(objects));
     for (kind, live) in inventory::live_members(api, &spec.name, &spec.namespace, &kinds).await? {
-        let name = live
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
+        let name = str_at(&live, "/metadata/name")
             .unwrap_or_default()
             .to_string();
         if !rendered.contains(&(kind.kind.to_string(), name.clone())) {
@@ -167,10 +166,7 @@ async fn compare(api: &Api, object: &Object) -> Result<Change, ClusterError> {
     let kind = kind_of(object);
     let path = api.path(
         kind,
-        object
-            .value
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str),
+        str_at(&object.value, "/metadata/namespace"),
         Some(&object.name),
     );
     let live = api.get(&path, &format!("get {}", object.id())).await?;

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::api::{Api, ClusterError};
+use crate::manifests::str_at;
 use crate::manifests::{self, Object};
 use crate::values::Cluster;
 use crate::wait;
@@ -86,21 +87,12 @@ async fn object_state(
             (format!("{ready}/{want} ready"), healthy)
         }
         "PersistentVolumeClaim" => {
-            let phase = live
-                .pointer("/status/phase")
-                .and_then(Value::as_str)
-                .unwrap_or("Unknown");
+            let phase = str_at(live, "/status/phase").unwrap_or("Unknown");
             (phase.to_string(), phase == "Bound")
         }
         "Service" => {
-            let kind = live
-                .pointer("/spec/type")
-                .and_then(Value::as_str)
-                .unwrap_or("ClusterIP");
-            let ip = live
-                .pointer("/spec/clusterIP")
-                .and_then(Value::as_str)
-                .unwrap_or("-");
+            let kind = str_at(live, "/spec/type").unwrap_or("ClusterIP");
+            let ip = str_at(live, "/spec/clusterIP").unwrap_or("-");
             let ready = ready_endpoints(api, &cluster.spec.namespace, &object.name).await?;
             (format!("{kind} {ip}, {ready} ready endpoint(s)"), ready > 0)
         }

@@ -15,6 +15,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use crate::api::{Api, ClusterError};
+use crate::manifests::str_at;
 use crate::manifests::{self, Object};
 use crate::values::Cluster;
 
@@ -157,10 +158,7 @@ pub async fn wait(
 
 fn object_path(api: &Api, object: &Object) -> String {
     let kind = manifests::kind_info(&object.api_version, &object.kind).expect("known kind");
-    let namespace = object
-        .value
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str);
+    let namespace = str_at(&object.value, "/metadata/namespace");
     api.path(kind, namespace, Some(&object.name))
 }
 
@@ -206,20 +204,13 @@ async fn check_pods(api: &Api, object: &Object) -> Result<(), ClusterError> {
                 .join(",")
         })
         .unwrap_or_default();
-    let namespace = object
-        .value
-        .pointer("/metadata/namespace")
-        .and_then(Value::as_str)
-        .unwrap_or("default");
+    let namespace = str_at(&object.value, "/metadata/namespace").unwrap_or("default");
     for pod in api
         .list(manifests::pod_kind(), namespace, &selector)
         .await?
     {
         if let Some(problem) = pod_problem(&pod) {
-            let name = pod
-                .pointer("/metadata/name")
-                .and_then(Value::as_str)
-                .unwrap_or("?");
+            let name = str_at(&pod, "/metadata/name").unwrap_or("?");
             let events = pod_events(api, namespace, name).await.unwrap_or_default();
             return Err(ClusterError::NotReady(format!(
                 "{} cannot start: pod {name}: {problem}{events}",
