@@ -9,7 +9,6 @@ would count Python's own pages from before the exec.
 Usage: python3 benches/render.py [--runs N] [--binary PATH]
 """
 
-import argparse
 import os
 import statistics
 import subprocess
@@ -17,7 +16,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import parse_args
 
 
 def run_once(argv):
@@ -45,13 +44,7 @@ def peak_rss_kib(argv, runs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=60)
-    parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "sparkup"))
-    args = parser.parse_args()
-
-    if args.binary.endswith(os.path.join("release", "sparkup")):
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    args = parse_args(__doc__, 60)
 
     with tempfile.TemporaryDirectory(prefix="sparkup-bench-") as tmp:
         folder = os.path.join(tmp, "prod")

@@ -10,7 +10,6 @@ version, which the fake does not serve, so its apply count here is a lower bound
 Usage: python3 benches/requests.py [--runs N] [--binary PATH]
 """
 
-import argparse
 import json
 import os
 import statistics
@@ -22,7 +21,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from common import parse_args
 VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 
 
@@ -135,12 +134,7 @@ def run(argv, env, allowed):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "sparkup"))
-    args = parser.parse_args()
-    if args.binary.endswith(os.path.join("release", "sparkup")):
-        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    args = parse_args(__doc__, 15)
 
     fake = Fake()
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(fake))
