@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::error::error_chain;
 use crate::manifests::str_at;
-use crate::manifests::{KindInfo, MANAGER};
+use crate::manifests::{KindInfo, MANAGER, Object};
 
 /// How long one request may take before the server is reported as not answering.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -144,6 +144,11 @@ impl Api {
             path.push_str(name);
         }
         path
+    }
+
+    /// The REST path of one rendered object.
+    pub fn object_path(&self, object: &Object) -> String {
+        self.path(object.kind_info(), object.namespace(), Some(&object.name))
     }
 
     async fn send(&self, request: Request<Vec<u8>>, action: &str) -> Result<Value, ClusterError> {

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::api::{Api, ApplyMode, ClusterError};
 use crate::inventory;
-use crate::manifests::{self, KindInfo, Object};
+use crate::manifests::Object;
 use crate::plan::CONCURRENCY;
 use crate::spec::ClusterSpec;
 
@@ -109,7 +109,7 @@ async fn apply_in_stages(
     let mut stages: BTreeMap<u8, Vec<&Object>> = BTreeMap::new();
     for object in objects {
         stages
-            .entry(kind_of(object).stage)
+            .entry(object.kind_info().stage)
             .or_default()
             .push(object);
     }
@@ -117,7 +117,7 @@ async fn apply_in_stages(
     for stage in stages.values() {
         let results: Vec<Result<String, ClusterError>> = stream::iter(stage.iter())
             .map(|object| async move {
-                api.apply(kind_of(object), &object.value, mode)
+                api.apply(object.kind_info(), &object.value, mode)
                     .await
                     .map(|_| object.id())
             })
@@ -129,11 +129,6 @@ async fn apply_in_stages(
         }
     }
     Ok(applied)
-}
-
-fn kind_of(object: &Object) -> &'static KindInfo {
-    manifests::kind_info(&object.api_version, &object.kind)
-        .expect("manifests only holds known kinds")
 }
 
 /// Creates the namespace if it does not exist; true when it was created.

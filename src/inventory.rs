@@ -40,8 +40,7 @@ pub fn applyset_id(instance: &str, namespace: &str) -> String {
 pub fn group_kinds<'a>(objects: impl IntoIterator<Item = &'a Object>) -> BTreeSet<String> {
     objects
         .into_iter()
-        .filter_map(|o| manifests::kind_info(&o.api_version, &o.kind))
-        .map(KindInfo::group_kind)
+        .map(|o| o.kind_info().group_kind())
         .collect()
 }
 

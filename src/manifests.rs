@@ -43,6 +43,15 @@ impl Object {
         format!("{}/{}", self.kind, self.name)
     }
 
+    /// The kind table entry; every object `build` returns is of a known kind.
+    pub fn kind_info(&self) -> &'static KindInfo {
+        kind_info(&self.api_version, &self.kind).expect("manifests only holds known kinds")
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        str_at(&self.value, "/metadata/namespace")
+    }
+
     pub fn component(&self) -> &str {
         self.value
             .pointer("/metadata/labels")

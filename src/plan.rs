@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::api::{Api, ApplyMode, ClusterError};
 use crate::inventory;
 use crate::manifests::str_at;
-use crate::manifests::{self, KindInfo, Object};
+use crate::manifests::{KindInfo, Object};
 use crate::spec::ClusterSpec;
 
 /// Objects of one stage sent at once.
@@ -147,15 +147,10 @@ pub async fn plan(
     Ok(changes)
 }
 
-fn kind_of(object: &Object) -> &'static KindInfo {
-    manifests::kind_info(&object.api_version, &object.kind)
-        .expect("manifests only holds known kinds")
-}
-
 fn create(object: &Object, after: Value) -> Change {
     Change {
         action: Action::Create,
-        kind: kind_of(object),
+        kind: object.kind_info(),
         name: object.name.clone(),
         before: None,
         after: Some(normalize(&after)),
@@ -163,13 +158,10 @@ fn create(object: &Object, after: Value) -> Change {
 }
 
 async fn compare(api: &Api, object: &Object) -> Result<Change, ClusterError> {
-    let kind = kind_of(object);
-    let path = api.path(
-        kind,
-        str_at(&object.value, "/metadata/namespace"),
-        Some(&object.name),
-    );
-    let live = api.get(&path, &format!("get {}", object.id())).await?;
+    let kind = object.kind_info();
+    let live = api
+        .get(&api.object_path(object), &format!("get {}", object.id()))
+        .await?;
     let dry_run = ApplyMode {
         dry_run: true,
         force: false,

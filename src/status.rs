@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use crate::api::{Api, ClusterError};
+use crate::manifests::Object;
 use crate::manifests::str_at;
-use crate::manifests::{self, Object};
 use crate::values::Cluster;
 use crate::wait;
 
@@ -33,8 +33,7 @@ pub async fn status(
 ) -> Result<StatusReport, ClusterError> {
     let mut rows = Vec::new();
     for object in objects {
-        let kind = manifests::kind_info(&object.api_version, &object.kind).expect("known kind");
-        let path = api.path(kind, Some(&cluster.spec.namespace), Some(&object.name));
+        let path = api.object_path(object);
         let live = api.get(&path, &format!("get {}", object.id())).await?;
         let (state, healthy) = match &live {
             None => ("missing".to_string(), false),

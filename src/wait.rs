@@ -118,7 +118,7 @@ pub async fn wait(
         for mut item in pending {
             let live = api
                 .get(
-                    &object_path(api, item.object),
+                    &api.object_path(item.object),
                     &format!("get {}", item.object.id()),
                 )
                 .await?;
@@ -154,12 +154,6 @@ pub async fn wait(
         tokio::time::sleep(opts.interval).await;
     }
     wait_for_spark(api, cluster, deadline, opts, progress).await
-}
-
-fn object_path(api: &Api, object: &Object) -> String {
-    let kind = manifests::kind_info(&object.api_version, &object.kind).expect("known kind");
-    let namespace = str_at(&object.value, "/metadata/namespace");
-    api.path(kind, namespace, Some(&object.name))
 }
 
 fn int(value: &Value, pointer: &str) -> i64 {
@@ -204,7 +198,7 @@ async fn check_pods(api: &Api, object: &Object) -> Result<(), ClusterError> {
                 .join(",")
         })
         .unwrap_or_default();
-    let namespace = str_at(&object.value, "/metadata/namespace").unwrap_or("default");
+    let namespace = object.namespace().unwrap_or("default");
     for pod in api
         .list(manifests::pod_kind(), namespace, &selector)
         .await?
