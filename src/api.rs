@@ -196,6 +196,12 @@ impl Api {
         }
     }
 
+    /// Whether the namespace exists: a missing one holds nothing yet.
+    pub async fn namespace_exists(&self, namespace: &str) -> Result<bool, ClusterError> {
+        let path = format!("/api/v1/namespaces/{namespace}");
+        Ok(self.get(&path, "get the namespace").await?.is_some())
+    }
+
     /// POST a new object to a collection path.
     pub async fn create(
         &self,

@@ -133,8 +133,7 @@ async fn apply_in_stages(
 
 /// Creates the namespace if it does not exist; true when it was created.
 async fn ensure_namespace(api: &Api, namespace: &str) -> Result<bool, ClusterError> {
-    let path = format!("/api/v1/namespaces/{namespace}");
-    if api.get(&path, "get the namespace").await?.is_some() {
+    if api.namespace_exists(namespace).await? {
         return Ok(false);
     }
     let body = json!({

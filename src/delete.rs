@@ -20,8 +20,7 @@ pub async fn delete(
     objects: &[Object],
     purge: bool,
 ) -> Result<DeleteReport, ClusterError> {
-    let ns_path = format!("/api/v1/namespaces/{}", spec.namespace);
-    if api.get(&ns_path, "get the namespace").await?.is_none() {
+    if !api.namespace_exists(&spec.namespace).await? {
         return Ok(DeleteReport::default());
     }
     let mut kinds = inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?;

@@ -114,8 +114,7 @@ pub async fn plan(
     spec: &ClusterSpec,
     objects: &[Object],
 ) -> Result<Vec<Change>, ClusterError> {
-    let ns_path = format!("/api/v1/namespaces/{}", spec.namespace);
-    if api.get(&ns_path, "get the namespace").await?.is_none() {
+    if !api.namespace_exists(&spec.namespace).await? {
         // A namespace that does not exist yet holds nothing: everything is a create.
         return Ok(objects.iter().map(|o| create(o, o.value.clone())).collect());
     }
