@@ -72,22 +72,19 @@ pub async fn apply(
     };
     report.applied = apply_in_stages(api, objects, mode, opts.concurrency).await?;
 
-    let rendered: BTreeSet<(String, String)> = objects
-        .iter()
-        .map(|o| (o.kind.clone(), o.name.clone()))
-        .collect();
     let stale = inventory::stale_members(
         api,
         &spec.name,
         &spec.namespace,
         &all_kinds,
-        &rendered,
+        objects,
         opts.prune_pvcs,
     )
     .await?;
-    for (kind, name) in &stale.remove {
-        api.delete(kind, &spec.namespace, name).await?;
-        report.pruned.push(format!("{}/{name}", kind.kind));
+    for member in &stale.remove {
+        api.delete(member.kind, &spec.namespace, &member.name)
+            .await?;
+        report.pruned.push(member.id());
     }
     report.kept = stale.kept;
     let kept_kinds = stale.kept_kinds;

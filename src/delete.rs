@@ -1,8 +1,6 @@
 //! Removing an instance: its ApplySet members in reverse apply order, then the parent.
 //! PersistentVolumeClaims hold data and stay unless `--purge`.
 
-use std::collections::BTreeSet;
-
 use crate::api::{Api, ApplyMode, ClusterError};
 use crate::inventory;
 use crate::manifests::Object;
@@ -23,25 +21,17 @@ pub async fn delete(
     if !api.namespace_exists(&spec.namespace).await? {
         return Ok(DeleteReport::default());
     }
-    let mut kinds = inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?;
-    kinds.extend(inventory::group_kinds(objects));
-    let nothing_rendered = BTreeSet::new();
-    let stale = inventory::stale_members(
-        api,
-        &spec.name,
-        &spec.namespace,
-        &kinds,
-        &nothing_rendered,
-        purge,
-    )
-    .await?;
+    let kinds = inventory::kinds_in_use(api, &spec.name, &spec.namespace, objects).await?;
+    let stale =
+        inventory::stale_members(api, &spec.name, &spec.namespace, &kinds, &[], purge).await?;
     let mut report = DeleteReport {
         kept: stale.kept,
         ..Default::default()
     };
-    for (kind, name) in &stale.remove {
-        api.delete(kind, &spec.namespace, name).await?;
-        report.deleted.push(format!("{}/{name}", kind.kind));
+    for member in &stale.remove {
+        api.delete(member.kind, &spec.namespace, &member.name)
+            .await?;
+        report.deleted.push(member.id());
     }
     let kept_kinds = stale.kept_kinds;
     let parent_kind = inventory::config_map_kind();

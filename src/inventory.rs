@@ -95,19 +95,19 @@ pub async fn recorded_kinds(
 }
 
 /// Every live member of the instance's ApplySet among `kinds`, one LIST per kind.
-pub async fn live_members(
+async fn live_members(
     api: &Api,
     instance: &str,
     namespace: &str,
     kinds: &BTreeSet<String>,
 ) -> Result<Vec<(&'static KindInfo, Value)>, ClusterError> {
     let selector = format!("{LABEL_PART_OF}={}", applyset_id(instance, namespace));
+    let parent = parent_name(instance);
     let mut members = Vec::new();
     for group_kind in kinds {
         let Some(kind) = manifests::kind_by_group_kind(group_kind) else {
             continue;
         };
-        let parent = parent_name(instance);
         for item in api.list(kind, namespace, &selector).await? {
             // The parent is the inventory itself, never one of its members, whatever a list says.
             let name = str_at(&item, "/metadata/name");
@@ -120,39 +120,72 @@ pub async fn live_members(
     Ok(members)
 }
 
+/// A live member of the ApplySet.
+#[derive(Debug)]
+pub struct Member {
+    pub kind: &'static KindInfo,
+    pub name: String,
+    pub live: Value,
+}
+
+impl Member {
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.kind.kind, self.name)
+    }
+}
+
 /// Members to remove, in reverse apply order, and the claims kept because they hold data.
 #[derive(Debug, Default)]
 pub struct Stale {
-    pub remove: Vec<(&'static KindInfo, String)>,
+    pub remove: Vec<Member>,
     /// `Kind/name` of kept claims.
     pub kept: Vec<String>,
     /// Group-kinds of the kept claims, which the parent must go on naming.
     pub kept_kinds: BTreeSet<String>,
 }
 
-/// The live members among `kinds` that are not in `rendered` (kind, name); claims are kept
-/// unless `remove_claims`.
+/// The kinds the live parent names and the kinds of `objects`: where members may be.
+pub async fn kinds_in_use(
+    api: &Api,
+    instance: &str,
+    namespace: &str,
+    objects: &[Object],
+) -> Result<BTreeSet<String>, ClusterError> {
+    let mut kinds = recorded_kinds(api, instance, namespace).await?;
+    kinds.extend(group_kinds(objects));
+    Ok(kinds)
+}
+
+/// The live members among `kinds` that are not among `rendered`; claims are kept unless
+/// `remove_claims`.
 pub async fn stale_members(
     api: &Api,
     instance: &str,
     namespace: &str,
     kinds: &BTreeSet<String>,
-    rendered: &BTreeSet<(String, String)>,
+    rendered: &[Object],
     remove_claims: bool,
 ) -> Result<Stale, ClusterError> {
+    let rendered: BTreeSet<(&str, &str)> = rendered
+        .iter()
+        .map(|o| (o.kind.as_str(), o.name.as_str()))
+        .collect();
     let mut members = live_members(api, instance, namespace, kinds).await?;
     members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
     let mut stale = Stale::default();
     for (kind, live) in members {
-        let name = str_at(&live, "/metadata/name").unwrap_or_default();
-        if rendered.contains(&(kind.kind.to_string(), name.to_string())) {
+        let name = str_at(&live, "/metadata/name")
+            .unwrap_or_default()
+            .to_string();
+        if rendered.contains(&(kind.kind, name.as_str())) {
             continue;
         }
+        let member = Member { kind, name, live };
         if kind.kind == "PersistentVolumeClaim" && !remove_claims {
             stale.kept_kinds.insert(kind.group_kind());
-            stale.kept.push(format!("{}/{name}", kind.kind));
+            stale.kept.push(member.id());
         } else {
-            stale.remove.push((kind, name.to_string()));
+            stale.remove.push(member);
         }
     }
     Ok(stale)

@@ -4,14 +4,11 @@
 //! defaults, admission and field ownership are all accounted for; both sides are normalised
 //! (server-set metadata and status dropped) before they are compared. Nothing here writes.
 
-use std::collections::BTreeSet;
-
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 
 use crate::api::{Api, ApplyMode, ClusterError};
 use crate::inventory;
-use crate::manifests::str_at;
 use crate::manifests::{KindInfo, Object};
 use crate::spec::ClusterSpec;
 
@@ -123,26 +120,17 @@ pub async fn plan(
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
-    let rendered: BTreeSet<(String, String)> = objects
-        .iter()
-        .map(|o| (o.kind.clone(), o.name.clone()))
-        .collect();
-    let mut kinds = inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?;
-    kinds.extend(inventory::group_kinds(objects));
-    for (kind, live) in inventory::live_members(api, &spec.name, &spec.namespace, &kinds).await? {
-        let name = str_at(&live, "/metadata/name")
-            .unwrap_or_default()
-            .to_string();
-        if !rendered.contains(&(kind.kind.to_string(), name.clone())) {
-            changes.push(Change {
-                action: Action::Prune,
-                kind,
-                name,
-                before: Some(normalize(&live)),
-                after: None,
-            });
-        }
-    }
+    // Every stale member, claims included: the report says which ones apply would keep.
+    let (name, namespace) = (&spec.name, &spec.namespace);
+    let kinds = inventory::kinds_in_use(api, name, namespace, objects).await?;
+    let stale = inventory::stale_members(api, name, namespace, &kinds, objects, true).await?;
+    changes.extend(stale.remove.into_iter().map(|member| Change {
+        action: Action::Prune,
+        kind: member.kind,
+        before: Some(normalize(&member.live)),
+        name: member.name,
+        after: None,
+    }));
     Ok(changes)
 }
 
