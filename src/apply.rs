@@ -64,12 +64,12 @@ pub async fn apply(
     // The parent names old and new kinds before anything changes, so an interrupted apply still
     // knows where to look for what it must prune.
     let all_kinds: BTreeSet<String> = recorded.union(&current).cloned().collect();
-    apply_parent(api, spec, &all_kinds, opts).await?;
-
     let mode = ApplyMode {
         dry_run: false,
         force: opts.force_conflicts,
     };
+    apply_parent(api, spec, &all_kinds, mode).await?;
+
     report.applied = apply_in_stages(api, objects, mode, opts.concurrency).await?;
 
     let stale = inventory::stale_members(
@@ -90,7 +90,7 @@ pub async fn apply(
     let kept_kinds = stale.kept_kinds;
     let final_kinds: BTreeSet<String> = current.union(&kept_kinds).cloned().collect();
     if final_kinds != all_kinds {
-        apply_parent(api, spec, &final_kinds, opts).await?;
+        apply_parent(api, spec, &final_kinds, mode).await?;
     }
     Ok(report)
 }
@@ -151,13 +151,9 @@ async fn apply_parent(
     api: &Api,
     spec: &ClusterSpec,
     kinds: &BTreeSet<String>,
-    opts: ApplyOptions,
+    mode: ApplyMode,
 ) -> Result<(), ClusterError> {
     let parent = inventory::parent(&spec.name, &spec.namespace, kinds);
-    let mode = ApplyMode {
-        dry_run: false,
-        force: opts.force_conflicts,
-    };
     api.apply(inventory::config_map_kind(), &parent, mode)
         .await
         .map(|_| ())
