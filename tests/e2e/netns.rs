@@ -222,26 +222,27 @@ fn signal_all_in(ns: &str, signal: &str) {
     }
 }
 
+impl Network {
+    /// Every namespace the test made: the hosts and the bridge.
+    fn all_namespaces(&self) -> impl Iterator<Item = &String> {
+        self.namespaces
+            .iter()
+            .chain(std::iter::once(&self.bridge_ns))
+    }
+}
+
 impl Drop for Network {
     fn drop(&mut self) {
         for (_, child) in &mut self.children {
             let _ = child.kill();
         }
-        for ns in self
-            .namespaces
-            .iter()
-            .chain(std::iter::once(&self.bridge_ns))
-        {
+        for ns in self.all_namespaces() {
             kill_all_in(ns);
         }
         for (_, child) in &mut self.children {
             let _ = child.wait();
         }
-        for ns in self
-            .namespaces
-            .iter()
-            .chain(std::iter::once(&self.bridge_ns))
-        {
+        for ns in self.all_namespaces() {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
             let _ = std::fs::remove_dir_all(Path::new("/etc/netns").join(ns));
         }
