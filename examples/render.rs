@@ -2,15 +2,13 @@
 //!
 //!     cargo run --example render -- workers.replicas=3 sparkConf.spark.executor.memory=2g
 
-use sparkup::cli::{ValuesArgs, build_objects};
-
 fn main() -> anyhow::Result<()> {
-    let values = ValuesArgs {
+    let cluster = sparkup::load(&sparkup::ValuesOptions {
         profile: "dev".into(),
-        files: Vec::new(),
         sets: std::env::args().skip(1).collect(),
-    };
-    let (cluster, objects) = build_objects(&values, None)?;
+        ..Default::default()
+    })?;
+    let objects = sparkup::render::render(&cluster, &Default::default())?;
     println!(
         "{} worker(s) offering {} core(s) and {}m each",
         cluster.spec.workers.replicas,

@@ -3,21 +3,19 @@
 //!
 //!     cargo run --example status -- spark-dev
 
-use sparkup::cli::{ValuesArgs, build_objects};
-use sparkup::connect::{ConnectOptions, connect};
-use sparkup::status;
+use sparkup::kube;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let namespace = std::env::args().nth(1).unwrap_or_else(|| "default".into());
-    let values = ValuesArgs {
+    let cluster = sparkup::load(&sparkup::ValuesOptions {
         profile: "dev".into(),
-        files: Vec::new(),
         sets: vec![format!("namespace={namespace}")],
-    };
-    let (cluster, objects) = build_objects(&values, None)?;
-    let api = connect(&ConnectOptions::default()).await?;
-    let report = status::status(&api, &cluster, &objects).await?;
-    print!("{}", status::render(&report));
+        ..Default::default()
+    })?;
+    let objects = sparkup::render::render(&cluster, &Default::default())?;
+    let api = kube::connect(&kube::ConnectOptions::default()).await?;
+    let report = kube::status(&api, &cluster, &objects).await?;
+    print!("{}", kube::status_table(&report));
     Ok(())
 }

@@ -5,9 +5,6 @@
 
 use std::fmt;
 
-/// Exit code for every error: 1 is kept for "differences found" (`diff`), as kubectl does.
-pub const EXIT_ERROR: u8 = 2;
-
 /// One value that does not fit its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValueError {
@@ -18,7 +15,7 @@ pub struct ValueError {
 }
 
 impl ValueError {
-    pub fn new(path: impl Into<String>, detail: impl Into<String>) -> ValueError {
+    pub(crate) fn new(path: impl Into<String>, detail: impl Into<String>) -> ValueError {
         ValueError {
             path: path.into(),
             detail: detail.into(),
@@ -26,7 +23,7 @@ impl ValueError {
     }
 
     /// `invalid value <shown>: expected <expected>`.
-    pub fn invalid(
+    pub(crate) fn invalid(
         path: impl Into<String>,
         shown: &str,
         expected: impl fmt::Display,
@@ -37,7 +34,7 @@ impl ValueError {
 
 /// `parent.key`, with the key quoted when it holds characters a path reader would trip over
 /// (a Spark property name stays readable, a key with a newline does not hide it).
-pub fn path_key(parent: &str, key: &str) -> String {
+pub(crate) fn path_key(parent: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key
             .chars()
@@ -45,7 +42,7 @@ pub fn path_key(parent: &str, key: &str) -> String {
     if plain {
         format!("{parent}.{key}")
     } else {
-        format!("{parent}.{}", crate::node::quote_for_message(key))
+        format!("{parent}.{}", quote(key))
     }
 }
 
@@ -72,14 +69,14 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn source(origin: impl Into<String>, detail: impl fmt::Display) -> Error {
+    pub(crate) fn source(origin: impl Into<String>, detail: impl fmt::Display) -> Error {
         Error::Source {
             origin: origin.into(),
             detail: detail.to_string(),
         }
     }
 
-    pub fn manifest(object: impl Into<String>, detail: impl fmt::Display) -> Error {
+    pub(crate) fn manifest(object: impl Into<String>, detail: impl fmt::Display) -> Error {
         Error::Manifest {
             object: object.into(),
             detail: detail.to_string(),
@@ -104,7 +101,7 @@ fn list_values(errors: &[ValueError]) -> String {
 }
 
 /// An error and its causes on one line, without repeating a cause its parent already quotes.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {
@@ -116,4 +113,26 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Quotes a string for an error message, cut to a readable length.
+pub(crate) fn quote(s: &str) -> String {
+    const MAX: usize = 80;
+    if s.chars().count() > MAX {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("{}…", serde_json::to_string(&cut).unwrap_or_default())
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_strings_are_cut_in_messages() {
+        let long = "x".repeat(500);
+        assert!(quote(&long).chars().count() < 90);
+    }
 }

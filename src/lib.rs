@@ -1,32 +1,37 @@
-//! sparkup: one description of a standalone Spark cluster, rendered as Kubernetes manifests.
+//! sparkup: one description of a standalone Spark cluster, rendered as Kubernetes manifests or a
+//! docker-compose file, and kept in step with a Kubernetes cluster.
 //!
-//! The flow is one stage per module: `values` (layers -> typed, validated spec), `context` and
-//! `render` (spec -> YAML text through templates), `manifests` (text -> checked, labelled,
-//! ordered objects) and `output` (objects -> stdout or a folder). `cli` only wires them.
+//! The library is the stages the command line runs, one module each, used top to bottom:
+//!
+//! - [`values`]: [`load`] the built-in profile, `-f` files and `--set` overrides into one
+//!   validated [`Cluster`];
+//! - [`render`]: [`render()`](render::render) the cluster's Kubernetes objects, or its
+//!   [`compose`](render::compose) file, and print them;
+//! - [`kube`]: [`connect`](kube::connect) to an API server, then [`plan`](kube::plan),
+//!   [`apply`](kube::apply), [`wait`](kube::wait), [`status`](kube::status) and
+//!   [`delete`](kube::delete);
+//! - [`cli`]: the `sparkup` command line on top of them.
+//!
+//! ```
+//! let cluster = sparkup::load(&sparkup::ValuesOptions {
+//!     profile: "dev".into(),
+//!     sets: vec!["workers.replicas=3".into()],
+//!     ..Default::default()
+//! })?;
+//! let objects = sparkup::render::render(&cluster, &Default::default())?;
+//! assert!(objects.iter().any(|o| o.id() == "Deployment/spark-worker"));
+//! # Ok::<(), sparkup::Error>(())
+//! ```
 
-pub mod api;
-pub mod apply;
+mod applyset;
 pub mod cli;
-pub mod compose;
-pub mod connect;
-pub mod context;
-pub mod delete;
-pub mod diff;
-pub mod error;
-pub mod inventory;
-pub mod manifests;
-pub mod node;
-pub mod ops;
-pub mod output;
-pub mod overrides;
-pub mod plan;
-pub mod profiles;
-pub mod quantity;
+mod error;
+mod json;
+pub mod kube;
 pub mod render;
-pub mod sizing;
-pub mod sparkconf;
-pub mod spec;
-pub mod status;
-pub mod validate;
+mod spark;
 pub mod values;
-pub mod wait;
+
+pub use error::{Error, ValueError};
+pub use spark::sizing::Sizing;
+pub use values::{Cluster, ValuesOptions, load};

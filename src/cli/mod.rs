@@ -1,0 +1,99 @@
+//! The `sparkup` command line: flags become option structs, each command calls the library's
+//! stages and prints what they return. All terminal output is written here.
+
+mod args;
+mod kube;
+mod print;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::values::profiles;
+pub use args::{
+    ApplyArgs, ComposeArgs, DeleteArgs, DiffArgs, DiffFormat, KubeArgs, RenderArgs, StatusArgs,
+    ValuesArgs, ValuesCommandArgs,
+};
+pub use kube::{apply_command, diff_command};
+pub use print::EXIT_ERROR;
+use print::print;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sparkup",
+    version,
+    about = "Deploy a standalone Apache Spark cluster onto Kubernetes, or export it as docker-compose",
+    long_about = None,
+    after_help = "Values are layered: built-in defaults, then --profile, then each -f file, then each --set.\n\
+                  Run `sparkup values --profile dev` to see what a cluster would use."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render the cluster's Kubernetes manifests
+    #[command(after_help = "Examples:\n  \
+        sparkup render --profile dev\n  \
+        sparkup render --profile prod -f site.yaml --set workers.replicas=8\n  \
+        sparkup render --profile prod --output-dir manifests/ && kubectl apply -k manifests/\n  \
+        sparkup render -o json --set sparkConf.spark.executor.memory=2g")]
+    Render(RenderArgs),
+    /// Write the same cluster as a docker-compose file
+    #[command(after_help = "Examples:\n  \
+        sparkup compose --profile dev -o compose.yaml && docker compose -f compose.yaml up\n  \
+        sparkup compose --set workers.replicas=3 | docker compose -f - up")]
+    Compose(ComposeArgs),
+    /// Make the cluster match: server-side apply, prune, wait until Spark is up
+    #[command(after_help = "Examples:\n  \
+        sparkup apply --profile prod -f site.yaml\n  \
+        sparkup apply --profile dev -n spark-dev --timeout 5m\n  \
+        sparkup apply --profile prod --dry-run")]
+    Apply(ApplyArgs),
+    /// Show what an apply would change (exit 0: nothing, 1: changes, 2: error)
+    #[command(after_help = "Examples:\n  \
+        sparkup diff --profile prod -f site.yaml\n  \
+        sparkup diff --profile prod -o json > plan.json")]
+    Diff(DiffArgs),
+    /// Show the instance's objects and Spark's view of the cluster (exit 1 when not healthy)
+    #[command(after_help = "Example:\n  sparkup status --profile prod -n spark")]
+    Status(StatusArgs),
+    /// Delete the instance's objects; PersistentVolumeClaims stay unless --purge
+    #[command(after_help = "Examples:\n  \
+        sparkup delete --profile dev -n spark-dev\n  \
+        sparkup delete --profile dev -n spark-dev --purge")]
+    Delete(DeleteArgs),
+    /// Print the fully merged values, with every default
+    #[command(after_help = "Examples:\n  \
+        sparkup values --profile prod\n  \
+        sparkup values -f site.yaml --set workers.replicas=3")]
+    Values(ValuesCommandArgs),
+    /// List the built-in profiles
+    #[command(after_help = "Example:\n  sparkup profiles")]
+    Profiles,
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Render(args) => render::render_command(&args),
+        Command::Values(args) => render::values_command(&args),
+        Command::Compose(args) => render::compose_command(&args),
+        Command::Apply(args) => kube::run(&args.kube, kube::Operation::Apply(&args)),
+        Command::Diff(args) => kube::run(&args.kube, kube::Operation::Diff(&args)),
+        Command::Status(args) => kube::run(&args.kube, kube::Operation::Status),
+        Command::Delete(args) => {
+            kube::run(&args.kube, kube::Operation::Delete { purge: args.purge })
+        }
+        Command::Profiles => {
+            let mut text = String::new();
+            for name in profiles::names() {
+                text.push_str(name);
+                text.push('\n');
+            }
+            print(&text)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The commands that need no cluster: render, compose, values.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+
+use super::args::{ComposeArgs, RenderArgs, ValuesArgs, ValuesCommandArgs};
+use super::print::print;
+use crate::render::{self, Format, Object, OutputOptions, RenderOptions};
+use crate::values::{self, Cluster};
+
+/// Values, render and manifests: what every command that shows or applies objects starts with.
+pub(super) fn build_objects(
+    values: &ValuesArgs,
+    templates: Option<PathBuf>,
+) -> anyhow::Result<(Cluster, Vec<Object>)> {
+    let cluster = values::load(&values.options())?;
+    let objects = render::render(&cluster, &RenderOptions { templates })?;
+    Ok((cluster, objects))
+}
+
+pub(super) fn render_command(args: &RenderArgs) -> anyhow::Result<ExitCode> {
+    let (_, objects) = build_objects(&args.values, args.templates.clone())?;
+    let opts = OutputOptions {
+        show_secrets: args.show_secrets,
+    };
+    match &args.output_dir {
+        Some(dir) => {
+            let files = render::write_dir(dir, &objects, args.output, opts)?;
+            eprintln!(
+                "wrote {} objects and kustomization.yaml to {}",
+                files.len(),
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        None => print(&render::format_all(&objects, args.output, opts)?),
+    }
+}
+
+pub(super) fn compose_command(args: &ComposeArgs) -> anyhow::Result<ExitCode> {
+    let cluster = values::load(&args.values.options())?;
+    let opts = RenderOptions {
+        templates: args.templates.clone(),
+    };
+    let text = render::compose(&cluster, &opts)?;
+    if !cluster.spec.env_from.is_empty() {
+        eprintln!(
+            "warning: envFrom names Kubernetes Secrets and ConfigMaps, which docker-compose cannot \
+             read: set those variables under `env` for compose"
+        );
+    }
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        None => print(&text),
+    }
+}
+
+pub(super) fn values_command(args: &ValuesCommandArgs) -> anyhow::Result<ExitCode> {
+    let cluster = values::load(&args.values.options())?;
+    let value = serde_json::to_value(&cluster.spec).context("serializing values")?;
+    let text = match args.output {
+        Format::Yaml => render::to_yaml(&value)?,
+        Format::Json => serde_json::to_string_pretty(&value)? + "\n",
+    };
+    print(&text)
+}

@@ -1,0 +1,53 @@
+//! Removing an instance: its ApplySet members in reverse apply order, then the parent.
+//! PersistentVolumeClaims hold data and stay unless `--purge`.
+
+use super::client::{ApiServer, ApplyMode, KubeError};
+use super::inventory;
+use crate::applyset;
+use crate::render::Object;
+use crate::values::ClusterSpec;
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DeleteReport {
+    pub deleted: Vec<String>,
+    pub kept: Vec<String>,
+}
+
+pub async fn delete(
+    api: &ApiServer,
+    spec: &ClusterSpec,
+    objects: &[Object],
+    purge: bool,
+) -> Result<DeleteReport, KubeError> {
+    if !api.namespace_exists(&spec.namespace).await? {
+        return Ok(DeleteReport::default());
+    }
+    let kinds = inventory::kinds_in_use(api, &spec.name, &spec.namespace, objects).await?;
+    let stale =
+        inventory::stale_members(api, &spec.name, &spec.namespace, &kinds, &[], purge).await?;
+    let mut report = DeleteReport {
+        kept: stale.kept,
+        ..Default::default()
+    };
+    for member in &stale.remove {
+        api.delete(member.kind, &spec.namespace, &member.name)
+            .await?;
+        report.deleted.push(member.id());
+    }
+    let kept_kinds = stale.kept_kinds;
+    let parent_kind = inventory::config_map_kind();
+    if kept_kinds.is_empty() {
+        api.delete(
+            parent_kind,
+            &spec.namespace,
+            &applyset::parent_name(&spec.name),
+        )
+        .await?;
+    } else {
+        // The kept claims stay findable: `delete --purge` later removes them.
+        let parent = inventory::parent(&spec.name, &spec.namespace, &kept_kinds);
+        api.apply(parent_kind, &parent, ApplyMode::default())
+            .await?;
+    }
+    Ok(report)
+}

@@ -1,0 +1,187 @@
+//! Which objects belong to an instance: kubectl's ApplySet, with a ConfigMap as parent.
+//!
+//! Every object sparkup applies carries `applyset.kubernetes.io/part-of=<id>`; the parent
+//! ConfigMap `<name>-applyset` names the group-kinds its members may have. Prune, status and
+//! delete therefore list only those kinds, by that one label, in that one namespace: never
+//! anything outside the instance, and no API discovery. `kubectl apply --applyset` understands
+//! the same labels.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::client::{ApiServer, KubeError};
+use crate::applyset::{
+    ANNOTATION_GROUP_KINDS, ANNOTATION_TOOLING, LABEL_APPLYSET_ID, LABEL_PART_OF, applyset_id,
+    parent_name,
+};
+use crate::json::str_at;
+use crate::render::Object;
+use crate::render::kinds::{self, KindInfo, object_id};
+use crate::render::labels::{
+    LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, MANAGER,
+};
+
+/// Group-kinds of a set of objects, sorted, as the parent annotation lists them.
+pub(crate) fn group_kinds<'a>(objects: impl IntoIterator<Item = &'a Object>) -> BTreeSet<String> {
+    objects
+        .into_iter()
+        .map(|o| o.kind_info().group_kind())
+        .collect()
+}
+
+/// The parent ConfigMap naming `kinds`.
+pub(crate) fn parent(instance: &str, namespace: &str, kinds: &BTreeSet<String>) -> Value {
+    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": parent_name(instance),
+            "namespace": namespace,
+            "labels": {
+                LABEL_APPLYSET_ID: applyset_id(instance, namespace),
+                LABEL_NAME: "spark",
+                LABEL_INSTANCE: instance,
+                LABEL_COMPONENT: "inventory",
+                LABEL_MANAGED_BY: MANAGER,
+            },
+            "annotations": {
+                ANNOTATION_TOOLING: format!("sparkup/{}", env!("CARGO_PKG_VERSION")),
+                ANNOTATION_GROUP_KINDS: kinds.join(","),
+            }
+        }
+    })
+}
+
+/// The group-kinds the live parent names (empty when there is no parent yet).
+pub(crate) async fn recorded_kinds(
+    api: &ApiServer,
+    instance: &str,
+    namespace: &str,
+) -> Result<BTreeSet<String>, KubeError> {
+    let path = api.path(
+        config_map_kind(),
+        Some(namespace),
+        Some(&parent_name(instance)),
+    );
+    let parent = api.get(&path, "get the inventory").await?;
+    Ok(parent
+        .as_ref()
+        .and_then(|p| p.pointer("/metadata/annotations"))
+        .and_then(|a| a.get(ANNOTATION_GROUP_KINDS))
+        .and_then(Value::as_str)
+        .map(|s| {
+            s.split(',')
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Every live member of the instance's ApplySet among `kinds`, one LIST per kind.
+async fn live_members(
+    api: &ApiServer,
+    instance: &str,
+    namespace: &str,
+    kinds: &BTreeSet<String>,
+) -> Result<Vec<(&'static KindInfo, Value)>, KubeError> {
+    let selector = format!("{LABEL_PART_OF}={}", applyset_id(instance, namespace));
+    let parent = parent_name(instance);
+    let mut members = Vec::new();
+    for group_kind in kinds {
+        let Some(kind) = kinds::kind_by_group_kind(group_kind) else {
+            continue;
+        };
+        for item in api.list(kind, namespace, &selector).await? {
+            // The parent is the inventory itself, never one of its members, whatever a list says.
+            let name = str_at(&item, "/metadata/name");
+            if kind.kind == "ConfigMap" && name == Some(parent.as_str()) {
+                continue;
+            }
+            members.push((kind, item));
+        }
+    }
+    Ok(members)
+}
+
+/// A live member of the ApplySet.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub kind: &'static KindInfo,
+    pub name: String,
+    pub live: Value,
+}
+
+impl Member {
+    pub fn id(&self) -> String {
+        object_id(self.kind.kind, &self.name)
+    }
+}
+
+/// Members to remove, in reverse apply order, and the claims kept because they hold data.
+#[derive(Debug, Default)]
+pub(crate) struct Stale {
+    pub remove: Vec<Member>,
+    /// `Kind/name` of kept claims.
+    pub kept: Vec<String>,
+    /// Group-kinds of the kept claims, which the parent must go on naming.
+    pub kept_kinds: BTreeSet<String>,
+}
+
+/// The kinds the live parent names and the kinds of `objects`: where members may be.
+pub(crate) async fn kinds_in_use(
+    api: &ApiServer,
+    instance: &str,
+    namespace: &str,
+    objects: &[Object],
+) -> Result<BTreeSet<String>, KubeError> {
+    let mut kinds = recorded_kinds(api, instance, namespace).await?;
+    kinds.extend(group_kinds(objects));
+    Ok(kinds)
+}
+
+/// The live members among `kinds` that are not among `rendered`; claims are kept unless
+/// `remove_claims`.
+pub(crate) async fn stale_members(
+    api: &ApiServer,
+    instance: &str,
+    namespace: &str,
+    kinds: &BTreeSet<String>,
+    rendered: &[Object],
+    remove_claims: bool,
+) -> Result<Stale, KubeError> {
+    let rendered: BTreeSet<(&str, &str)> = rendered
+        .iter()
+        .map(|o| (o.kind.as_str(), o.name.as_str()))
+        .collect();
+    let mut members = live_members(api, instance, namespace, kinds).await?;
+    members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
+    let mut stale = Stale::default();
+    for (kind, live) in members {
+        let name = str_at(&live, "/metadata/name")
+            .unwrap_or_default()
+            .to_string();
+        if rendered.contains(&(kind.kind, name.as_str())) {
+            continue;
+        }
+        let member = Member { kind, name, live };
+        if kind.kind == "PersistentVolumeClaim" && !remove_claims {
+            stale.kept_kinds.insert(kind.group_kind());
+            stale.kept.push(member.id());
+        } else {
+            stale.remove.push(member);
+        }
+    }
+    Ok(stale)
+}
+
+/// The ConfigMap kind, for the parent's path.
+static CONFIG_MAP: std::sync::LazyLock<&'static KindInfo> = std::sync::LazyLock::new(|| {
+    kinds::kind_info("v1", "ConfigMap").expect("ConfigMap is a known kind")
+});
+
+pub(crate) fn config_map_kind() -> &'static KindInfo {
+    &CONFIG_MAP
+}

@@ -1,0 +1,25 @@
+//! Talking to the Kubernetes API server: plan (diff), apply, wait, status and delete.
+//!
+//! Each operation is a plain async function over an [`ApiServer`], the cluster's values and its
+//! rendered objects. Paths come from the kind table (no API discovery), the instance's objects
+//! are found through its ApplySet (`inventory`), and nothing here prints: reports go back to the
+//! caller.
+
+mod apply;
+mod client;
+mod connect;
+mod delete;
+mod diff;
+mod inventory;
+mod plan;
+mod status;
+mod wait;
+
+pub use apply::{ApplyOptions, ApplyReport, apply};
+pub use client::{ApiServer, KubeError, Target};
+pub use connect::{ConnectOptions, connect};
+pub use delete::{DeleteReport, delete};
+pub use diff::{DiffOptions, diff_json, diff_text};
+pub use plan::{Action, Change, Summary, plan};
+pub use status::{Row, StatusReport, status, status_table};
+pub use wait::{Progress, WaitOptions, wait};

@@ -1,0 +1,239 @@
+//! What an apply would change: live objects against the server's dry run of the desired ones.
+//!
+//! The desired side is the API server's own answer to a server-side apply with `dryRun=All`, so
+//! defaults, admission and field ownership are all accounted for; both sides are normalised
+//! (server-set metadata and status dropped) before they are compared. Nothing here writes.
+
+use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::Value;
+
+use super::client::{ApiServer, ApplyMode, CONCURRENCY, KubeError};
+use super::inventory;
+use crate::render::Object;
+use crate::render::kinds::{KindInfo, object_id};
+use crate::values::ClusterSpec;
+
+/// Objects of one stage sent at once.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Prune,
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub action: Action,
+    pub(crate) kind: &'static KindInfo,
+    pub name: String,
+    /// The live object, normalised; none for a create.
+    pub before: Option<Value>,
+    /// The desired object after the server's dry run, normalised; none for a prune.
+    pub after: Option<Value>,
+}
+
+impl Change {
+    /// The object's kind, `Deployment`.
+    pub fn kind(&self) -> &'static str {
+        self.kind.kind
+    }
+
+    /// `Kind/name`.
+    pub fn id(&self) -> String {
+        object_id(self.kind.kind, &self.name)
+    }
+}
+
+/// Server-set fields that say nothing about what the user asked for.
+const SERVER_METADATA: &[&str] = &[
+    "managedFields",
+    "resourceVersion",
+    "uid",
+    "generation",
+    "creationTimestamp",
+    "selfLink",
+];
+const SERVER_ANNOTATIONS: &[&str] = &[
+    "deployment.kubernetes.io/revision",
+    "kubectl.kubernetes.io/last-applied-configuration",
+];
+
+/// Drops server-set metadata, annotations written by controllers, and status, and puts keys in
+/// one order (`apiVersion`, `kind`, `metadata`, then the rest sorted, sorted all the way down):
+/// the server's field order and ours differ, and a diff should show values, not order.
+pub(crate) fn normalize(object: &Value) -> Value {
+    let mut value = object.clone();
+    if let Some(map) = value.as_object_mut() {
+        map.remove("status");
+    }
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        for key in SERVER_METADATA {
+            metadata.remove(*key);
+        }
+        if let Some(annotations) = metadata
+            .get_mut("annotations")
+            .and_then(Value::as_object_mut)
+        {
+            for key in SERVER_ANNOTATIONS {
+                annotations.remove(*key);
+            }
+            if annotations.is_empty() {
+                metadata.remove("annotations");
+            }
+        }
+    }
+    // Last: removing keys from an order-preserving map moves others.
+    canonical(&value)
+}
+
+fn canonical(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            let rank = |k: &str| match k {
+                "apiVersion" => 0,
+                "kind" => 1,
+                "metadata" => 2,
+                _ => 3,
+            };
+            keys.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+            Value::Object(
+                keys.into_iter()
+                    .map(|k| (k.clone(), canonical(&map[k])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Compares every rendered object with the cluster and lists what would be pruned.
+pub async fn plan(
+    api: &ApiServer,
+    spec: &ClusterSpec,
+    objects: &[Object],
+) -> Result<Vec<Change>, KubeError> {
+    if !api.namespace_exists(&spec.namespace).await? {
+        // A namespace that does not exist yet holds nothing: everything is a create.
+        return Ok(objects.iter().map(|o| create(o, o.value.clone())).collect());
+    }
+    let mut changes: Vec<Change> = stream::iter(objects)
+        .map(|object| compare(api, object))
+        .buffered(CONCURRENCY)
+        .try_collect()
+        .await?;
+    // Every stale member, claims included: the report says which ones apply would keep.
+    let (name, namespace) = (&spec.name, &spec.namespace);
+    let kinds = inventory::kinds_in_use(api, name, namespace, objects).await?;
+    let stale = inventory::stale_members(api, name, namespace, &kinds, objects, true).await?;
+    changes.extend(stale.remove.into_iter().map(|member| Change {
+        action: Action::Prune,
+        kind: member.kind,
+        before: Some(normalize(&member.live)),
+        name: member.name,
+        after: None,
+    }));
+    Ok(changes)
+}
+
+fn create(object: &Object, after: Value) -> Change {
+    Change {
+        action: Action::Create,
+        kind: object.kind_info(),
+        name: object.name.clone(),
+        before: None,
+        after: Some(normalize(&after)),
+    }
+}
+
+async fn compare(api: &ApiServer, object: &Object) -> Result<Change, KubeError> {
+    let kind = object.kind_info();
+    let live = api
+        .get(&api.object_path(object), &format!("get {}", object.id()))
+        .await?;
+    let dry_run = ApplyMode {
+        dry_run: true,
+        force: false,
+    };
+    let after = normalize(&api.apply(kind, &object.value, dry_run).await?);
+    Ok(match live {
+        None => create(object, after),
+        Some(live) => {
+            let before = normalize(&live);
+            let action = if before == after {
+                Action::Unchanged
+            } else {
+                Action::Update
+            };
+            Change {
+                action,
+                kind,
+                name: object.name.clone(),
+                before: Some(before),
+                after: Some(after),
+            }
+        }
+    })
+}
+
+/// How many changes of each action.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    pub create: usize,
+    pub update: usize,
+    pub prune: usize,
+    pub unchanged: usize,
+}
+
+impl Summary {
+    pub fn of(changes: &[Change]) -> Summary {
+        let mut s = Summary::default();
+        for c in changes {
+            match c.action {
+                Action::Create => s.create += 1,
+                Action::Update => s.update += 1,
+                Action::Prune => s.prune += 1,
+                Action::Unchanged => s.unchanged += 1,
+            }
+        }
+        s
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.create + self.update + self.prune > 0
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(
+            f,
+            "{} to create, {} to update, {} to prune, {} unchanged",
+            self.create, self.update, self.prune, self.unchanged
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_orders_keys_and_drops_server_fields() {
+        let live = serde_json::json!({
+            "kind": "Secret", "apiVersion": "v1",
+            "metadata": {"namespace": "a", "name": "b", "uid": "x", "resourceVersion": "1",
+                         "annotations": {"deployment.kubernetes.io/revision": "3"}},
+            "status": {"phase": "x"}, "data": {"z": "1", "a": "2"}
+        });
+        let text = serde_json::to_string(&normalize(&live)).unwrap();
+        assert_eq!(
+            text,
+            r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"b","namespace":"a"},"data":{"a":"2","z":"1"}}"#
+        );
+    }
+}

@@ -1,0 +1,346 @@
+//! Waiting until the Spark cluster is really up, with a line of progress per thing waited on.
+//!
+//! First the rollouts (observed generation, updated and ready replicas); while a workload is not
+//! ready its pods are checked, so an image that cannot be pulled, a crash loop or a pod that
+//! cannot be scheduled fails at once with the pod's state and events instead of at the timeout.
+//! Then Spark's own view: the master's `/json/` through the API server's service proxy, until the
+//! master is ALIVE with every worker registered.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::Value;
+
+use super::client::{ApiServer, KubeError};
+use crate::json::str_at;
+use crate::render::Object;
+use crate::render::kinds;
+use crate::spark::master;
+use crate::values::Cluster;
+
+#[derive(Debug, Clone, Copy)]
+pub struct WaitOptions {
+    pub timeout: Duration,
+    pub interval: Duration,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            timeout: Duration::from_secs(600),
+            interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Container states that will not resolve by waiting.
+const FATAL_REASONS: &[&str] = &[
+    "ErrImagePull",
+    "ImagePullBackOff",
+    "InvalidImageName",
+    "CrashLoopBackOff",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+];
+
+/// One spinner line per thing waited on, on a terminal; nothing otherwise.
+pub struct Progress {
+    multi: MultiProgress,
+}
+
+impl Progress {
+    pub fn new() -> Progress {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Progress {
+            multi: MultiProgress::with_draw_target(target),
+        }
+    }
+
+    pub fn hidden() -> Progress {
+        Progress {
+            multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
+        }
+    }
+
+    fn line(&self, prefix: String) -> ProgressBar {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
+                .expect("static template"),
+        );
+        bar.set_prefix(prefix);
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress::new()
+    }
+}
+
+struct Pending<'a> {
+    object: &'a Object,
+    bar: ProgressBar,
+    state: String,
+}
+
+pub async fn wait(
+    api: &ApiServer,
+    cluster: &Cluster,
+    objects: &[Object],
+    opts: WaitOptions,
+    progress: &Progress,
+) -> Result<(), KubeError> {
+    let deadline = Instant::now() + opts.timeout;
+    let mut pending: Vec<Pending> = objects
+        .iter()
+        .filter(|o| {
+            matches!(
+                o.kind.as_str(),
+                "Deployment" | "ReplicationController" | "StatefulSet"
+            )
+        })
+        .map(|object| Pending {
+            object,
+            bar: progress.line(object.id()),
+            state: "waiting for the first status".into(),
+        })
+        .collect();
+    while !pending.is_empty() {
+        let mut still = Vec::new();
+        for mut item in pending {
+            let live = api
+                .get(
+                    &api.object_path(item.object),
+                    &format!("get {}", item.object.id()),
+                )
+                .await?;
+            match live.as_ref().map(rollout) {
+                Some(Ok(())) => item.bar.finish_with_message("ready"),
+                Some(Err(state)) => {
+                    check_pods(api, item.object).await?;
+                    item.bar.set_message(state.clone());
+                    item.state = state;
+                    still.push(item);
+                }
+                None => {
+                    item.state = "not found".into();
+                    still.push(item);
+                }
+            }
+        }
+        pending = still;
+        if pending.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            let states: Vec<String> = pending
+                .iter()
+                .map(|p| format!("  {}: {}", p.object.id(), p.state))
+                .collect();
+            return Err(KubeError::NotReady(format!(
+                "timed out after {}s waiting for:\n{}",
+                opts.timeout.as_secs(),
+                states.join("\n")
+            )));
+        }
+        tokio::time::sleep(opts.interval).await;
+    }
+    wait_for_spark(api, cluster, deadline, opts, progress).await
+}
+
+fn int(value: &Value, pointer: &str) -> i64 {
+    value.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
+}
+
+/// Ok when the workload's current generation is rolled out and every replica is ready.
+pub(crate) fn rollout(live: &Value) -> Result<(), String> {
+    let generation = int(live, "/metadata/generation");
+    let observed = int(live, "/status/observedGeneration");
+    if observed < generation {
+        return Err("waiting for the controller to see the new spec".into());
+    }
+    let want = live
+        .pointer("/spec/replicas")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let ready = int(live, "/status/readyReplicas");
+    let updated = match live["kind"].as_str() {
+        Some("Deployment") => int(live, "/status/updatedReplicas"),
+        _ => want,
+    };
+    if ready >= want && updated >= want {
+        Ok(())
+    } else {
+        Err(format!("{ready}/{want} ready, {updated}/{want} updated"))
+    }
+}
+
+/// Fails when a pod of the workload is in a state waiting will not fix.
+async fn check_pods(api: &ApiServer, object: &Object) -> Result<(), KubeError> {
+    let selector = object
+        .value
+        .pointer("/spec/selector/matchLabels")
+        .or_else(|| object.value.pointer("/spec/selector"))
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let namespace = object.namespace().unwrap_or("default");
+    for pod in api.list(kinds::pod_kind(), namespace, &selector).await? {
+        if let Some(problem) = pod_problem(&pod) {
+            let name = str_at(&pod, "/metadata/name").unwrap_or("?");
+            let events = pod_events(api, namespace, name).await.unwrap_or_default();
+            return Err(KubeError::NotReady(format!(
+                "{} cannot start: pod {name}: {problem}{events}",
+                object.id()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The reason a pod will not become ready by waiting, if there is one.
+pub(crate) fn pod_problem(pod: &Value) -> Option<String> {
+    let statuses = pod
+        .pointer("/status/containerStatuses")
+        .and_then(Value::as_array);
+    for status in statuses.into_iter().flatten() {
+        let waiting = &status["state"]["waiting"];
+        if let Some(reason) = waiting["reason"]
+            .as_str()
+            .filter(|r| FATAL_REASONS.contains(r))
+        {
+            let container = status["name"].as_str().unwrap_or("?");
+            let mut text = format!("container {container} is {reason}");
+            if let Some(message) = waiting["message"].as_str() {
+                text.push_str(&format!(": {message}"));
+            }
+            let last = &status["lastState"]["terminated"];
+            if let Some(code) = last["exitCode"].as_i64() {
+                let why = last["reason"].as_str().unwrap_or("terminated");
+                text.push_str(&format!(" (last run: {why}, exit code {code})"));
+            }
+            return Some(text);
+        }
+    }
+    let conditions = pod.pointer("/status/conditions").and_then(Value::as_array);
+    conditions.into_iter().flatten().find_map(|c| {
+        (c["type"] == "PodScheduled" && c["status"] == "False" && c["reason"] == "Unschedulable")
+            .then(|| {
+                format!(
+                    "cannot be scheduled: {}",
+                    c["message"].as_str().unwrap_or("no reason given")
+                )
+            })
+    })
+}
+
+async fn pod_events(api: &ApiServer, namespace: &str, pod: &str) -> Result<String, KubeError> {
+    let path =
+        format!("/api/v1/namespaces/{namespace}/events?fieldSelector=involvedObject.name%3D{pod}");
+    let events = api
+        .list_path(&path, &format!("list the events of pod {pod}"))
+        .await?;
+    let lines: Vec<String> = events
+        .iter()
+        .rev()
+        .take(5)
+        .map(|e| {
+            format!(
+                "\n  {} {}: {}",
+                e["type"].as_str().unwrap_or(""),
+                e["reason"].as_str().unwrap_or(""),
+                e["message"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    Ok(if lines.is_empty() {
+        String::new()
+    } else {
+        format!("\nevents:{}", lines.concat())
+    })
+}
+
+/// The master's `/json/` through the API server's service proxy.
+pub(crate) async fn spark_view(api: &ApiServer, cluster: &Cluster) -> Result<Value, KubeError> {
+    let spec = &cluster.spec;
+    api.proxy_get(
+        &spec.namespace,
+        &format!("{}-master", spec.name),
+        "http",
+        "/json/",
+    )
+    .await
+}
+
+async fn wait_for_spark(
+    api: &ApiServer,
+    cluster: &Cluster,
+    deadline: Instant,
+    opts: WaitOptions,
+    progress: &Progress,
+) -> Result<(), KubeError> {
+    let want = u64::from(cluster.spec.workers.replicas);
+    let bar = progress.line("Spark master".into());
+    loop {
+        let state = match spark_view(api, cluster).await {
+            Ok(json) => {
+                let status = json["status"].as_str().unwrap_or("unknown").to_string();
+                let alive = json["aliveworkers"].as_u64().unwrap_or(0);
+                if master::is_up(&json, want) {
+                    bar.finish_with_message(format!("ALIVE, {alive}/{want} workers"));
+                    return Ok(());
+                }
+                format!("{status}, {alive}/{want} workers alive")
+            }
+            // The proxy answers 503 until the master's UI listens.
+            Err(e) if e.code().is_some() => format!("not answering yet ({e})"),
+            Err(e) => return Err(e),
+        };
+        bar.set_message(state.clone());
+        if Instant::now() >= deadline {
+            return Err(KubeError::NotReady(format!(
+                "timed out after {}s waiting for the Spark master: {state}",
+                opts.timeout.as_secs()
+            )));
+        }
+        tokio::time::sleep(opts.interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wait_reports_an_unschedulable_pod() {
+        let pod = json!({"metadata": {"name": "spark-worker-1"}, "status": {"conditions": [
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes are available: 3 Insufficient memory."}
+        ]}});
+        assert_eq!(
+            pod_problem(&pod).unwrap(),
+            "cannot be scheduled: 0/3 nodes are available: 3 Insufficient memory."
+        );
+        let image = json!({"status": {"containerStatuses": [{"name": "spark", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}});
+        assert_eq!(
+            pod_problem(&image).unwrap(),
+            "container spark is ImagePullBackOff"
+        );
+    }
+}

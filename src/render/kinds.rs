@@ -1,0 +1,130 @@
+//! The kinds sparkup renders or accepts from a user's templates: their REST names, scope, apply
+//! stage and the k8s-openapi type every object of the kind is checked against.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::json::first_lost_key;
+
+/// `Kind/name`, the one way sparkup names an object, as kubectl does.
+pub(crate) fn object_id(kind: &str, name: &str) -> String {
+    format!("{kind}/{name}")
+}
+
+/// Kinds sparkup renders or accepts from a user's templates, with their scope and REST path.
+pub(crate) struct KindInfo {
+    pub(crate) api_version: &'static str,
+    pub(crate) kind: &'static str,
+    /// API group, empty for the core group.
+    pub(crate) group: &'static str,
+    /// Plural name in REST paths (`deployments`).
+    pub(crate) plural: &'static str,
+    pub(crate) namespaced: bool,
+    /// Apply order: namespace, configuration, storage, services, workloads, the rest.
+    pub(crate) stage: u8,
+    check: fn(&Value) -> Result<Value, String>,
+}
+
+impl std::fmt::Debug for KindInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} {}", self.api_version, self.kind)
+    }
+}
+
+impl KindInfo {
+    /// `Kind` for the core group, `Kind.group` otherwise, as ApplySet names group-kinds.
+    pub(crate) fn group_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.to_string()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+
+    /// The object typed as this kind and serialized back, in the type's field order; fails on
+    /// a field of the wrong type or one the type does not know.
+    pub(crate) fn check(&self, value: &Value) -> Result<Value, String> {
+        (self.check)(value)
+    }
+}
+
+/// Every kind in the table.
+pub(crate) fn all() -> impl Iterator<Item = &'static KindInfo> {
+    KINDS.iter()
+}
+
+/// The kind table entry for an object's apiVersion and kind.
+pub(crate) fn kind_info(api_version: &str, kind: &str) -> Option<&'static KindInfo> {
+    KINDS
+        .iter()
+        .find(|k| k.api_version == api_version && k.kind == kind)
+}
+
+/// Pods: read while waiting, never rendered, so not in the kind table.
+static POD: KindInfo = KindInfo {
+    api_version: "v1",
+    kind: "Pod",
+    group: "",
+    plural: "pods",
+    namespaced: true,
+    stage: u8::MAX,
+    check: typed_roundtrip::<k8s_openapi::api::core::v1::Pod>,
+};
+
+pub(crate) fn pod_kind() -> &'static KindInfo {
+    &POD
+}
+
+/// The kind table entry for an ApplySet group-kind (`Deployment.apps`).
+pub(crate) fn kind_by_group_kind(group_kind: &str) -> Option<&'static KindInfo> {
+    KINDS.iter().find(|k| k.group_kind() == group_kind)
+}
+
+macro_rules! kinds {
+    ($( $api:literal, $kind:literal, $ty:ty, $namespaced:literal, $stage:literal; )*) => {
+        const KINDS: &[KindInfo] = &[
+            $( KindInfo {
+                api_version: $api,
+                kind: $kind,
+                group: <$ty as k8s_openapi::Resource>::GROUP,
+                plural: <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT,
+                namespaced: $namespaced,
+                stage: $stage,
+                check: typed_roundtrip::<$ty>,
+            }, )*
+        ];
+    };
+}
+
+kinds! {
+    "v1", "Namespace", k8s_openapi::api::core::v1::Namespace, false, 0;
+    "v1", "ServiceAccount", k8s_openapi::api::core::v1::ServiceAccount, true, 1;
+    "v1", "Secret", k8s_openapi::api::core::v1::Secret, true, 1;
+    "v1", "ConfigMap", k8s_openapi::api::core::v1::ConfigMap, true, 1;
+    "rbac.authorization.k8s.io/v1", "Role", k8s_openapi::api::rbac::v1::Role, true, 1;
+    "rbac.authorization.k8s.io/v1", "RoleBinding", k8s_openapi::api::rbac::v1::RoleBinding, true, 1;
+    "v1", "PersistentVolumeClaim", k8s_openapi::api::core::v1::PersistentVolumeClaim, true, 2;
+    "v1", "Service", k8s_openapi::api::core::v1::Service, true, 3;
+    "apps/v1", "Deployment", k8s_openapi::api::apps::v1::Deployment, true, 4;
+    "apps/v1", "StatefulSet", k8s_openapi::api::apps::v1::StatefulSet, true, 4;
+    "v1", "ReplicationController", k8s_openapi::api::core::v1::ReplicationController, true, 4;
+    "batch/v1", "Job", k8s_openapi::api::batch::v1::Job, true, 5;
+    "batch/v1", "CronJob", k8s_openapi::api::batch::v1::CronJob, true, 5;
+    "networking.k8s.io/v1", "NetworkPolicy", k8s_openapi::api::networking::v1::NetworkPolicy, true, 5;
+    "networking.k8s.io/v1", "Ingress", k8s_openapi::api::networking::v1::Ingress, true, 5;
+    "policy/v1", "PodDisruptionBudget", k8s_openapi::api::policy::v1::PodDisruptionBudget, true, 5;
+}
+
+/// Parses the value as `T` and serializes it back; fails if a key was lost on the way.
+fn typed_roundtrip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
+    let typed: T = serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        format!("{path}: {}", e.into_inner())
+    })?;
+    let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
+    if let Some(lost) = first_lost_key(value, &back, String::new()) {
+        return Err(format!("{}: unknown field", lost.trim_start_matches('.')));
+    }
+    Ok(back)
+}

@@ -1,0 +1,10 @@
+//! The labels every object and pod of an instance carries, by which `apply`, `status`, `delete`
+//! and `kubectl get -l` find them.
+
+pub(crate) const LABEL_NAME: &str = "app.kubernetes.io/name";
+pub(crate) const LABEL_INSTANCE: &str = "app.kubernetes.io/instance";
+pub(crate) const LABEL_COMPONENT: &str = "app.kubernetes.io/component";
+pub(crate) const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
+pub(crate) const LABEL_PART_OF: &str = "app.kubernetes.io/part-of";
+/// The field manager and `managed-by` value of everything sparkup applies.
+pub(crate) const MANAGER: &str = "sparkup";

@@ -1,0 +1,227 @@
+//! Rendered text -> checked, labelled, ordered Kubernetes objects.
+//!
+//! Every document is parsed and typed through k8s-openapi, so a template mistake (a misspelt
+//! field, a string where a number belongs) fails here, naming the object, instead of at the API
+//! server halfway through an apply. Objects come out in their canonical field order, with the
+//! common labels that `apply`, `status` and `delete` find them by, in apply order.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+use super::kinds::{self, KindInfo, object_id};
+use super::labels::{
+    LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, MANAGER,
+};
+use super::templates::RenderedTemplate;
+use crate::applyset;
+use crate::error::Error;
+use crate::json::str_at;
+use crate::values::ClusterSpec;
+
+/// One object ready to print or apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// The whole object, fields in k8s-openapi's order.
+    pub value: Value,
+}
+
+impl Object {
+    /// `Kind/name`, as kubectl names objects.
+    pub fn id(&self) -> String {
+        object_id(&self.kind, &self.name)
+    }
+
+    /// The kind table entry; every object `build` returns is of a known kind.
+    pub(crate) fn kind_info(&self) -> &'static KindInfo {
+        kinds::kind_info(&self.api_version, &self.kind).expect("manifests only holds known kinds")
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        str_at(&self.value, "/metadata/namespace")
+    }
+
+    /// The `app.kubernetes.io/component` label: `master`, `worker`, `config`, …
+    pub fn component(&self) -> &str {
+        self.value
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(LABEL_COMPONENT))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// Parses, checks, labels and orders every rendered document.
+pub(crate) fn build(
+    rendered: &[RenderedTemplate],
+    spec: &ClusterSpec,
+) -> Result<Vec<Object>, Error> {
+    let mut objects = Vec::new();
+    for template in rendered {
+        let docs: Vec<Value> = crate::values::parse_yaml(&template.text).map_err(|e| {
+            Error::manifest(
+                format!("from template {}", template.name),
+                format!("not valid YAML: {e}"),
+            )
+        })?;
+        for (i, doc) in docs.into_iter().enumerate() {
+            if doc.is_null() {
+                continue;
+            }
+            let origin = format!("#{} from template {}", i + 1, template.name);
+            objects.push(check_object(doc, spec, &origin)?);
+        }
+    }
+    let mut seen = BTreeMap::new();
+    for object in &objects {
+        if let Some(first) = seen.insert(object.id(), object) {
+            return Err(Error::manifest(
+                object.id(),
+                format!("rendered twice ({})", first.id()),
+            ));
+        }
+    }
+    objects.sort_by(apply_order);
+    Ok(objects)
+}
+
+fn check_object(doc: Value, spec: &ClusterSpec, origin: &str) -> Result<Object, Error> {
+    let field = |name: &str| doc.get(name).and_then(Value::as_str).map(str::to_owned);
+    let (Some(api_version), Some(kind)) = (field("apiVersion"), field("kind")) else {
+        return Err(Error::manifest(
+            origin,
+            "expected a mapping with apiVersion and kind",
+        ));
+    };
+    let info = kinds::kind_info(&api_version, &kind).ok_or_else(|| {
+        let known: Vec<String> = kinds::all()
+            .map(|k| format!("{}/{}", k.api_version, k.kind))
+            .collect();
+        Error::manifest(
+            origin,
+            format!(
+                "{api_version} {kind} is not a kind sparkup manages: expected one of {}",
+                known.join(", ")
+            ),
+        )
+    })?;
+    let name = str_at(&doc, "/metadata/name")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Error::manifest(origin, "missing metadata.name"))?
+        .to_owned();
+    let id = format!("{kind}/{name} ({origin})");
+    let mut value = info
+        .check(&doc)
+        .map_err(|detail| Error::manifest(&id, detail))?;
+    if info.namespaced {
+        set_namespace(&mut value, &spec.namespace).map_err(|d| Error::manifest(&id, d))?;
+    }
+    label(&mut value, spec, &kind);
+    Ok(Object {
+        api_version,
+        kind,
+        name,
+        value,
+    })
+}
+
+fn set_namespace(value: &mut Value, namespace: &str) -> Result<(), String> {
+    let metadata = object_at(value, "metadata");
+    match metadata.get("namespace").and_then(Value::as_str) {
+        Some(ns) if ns != namespace => Err(format!(
+            "namespace {ns:?}: expected the cluster's namespace {namespace:?}"
+        )),
+        _ => {
+            metadata.insert("namespace".into(), Value::String(namespace.into()));
+            Ok(())
+        }
+    }
+}
+
+/// Adds the common labels (and the user's labels and annotations) to the object and to the pod
+/// template of a workload, so `kubectl get pods -l app.kubernetes.io/instance=NAME` finds pods.
+fn label(value: &mut Value, spec: &ClusterSpec, kind: &str) {
+    let metadata = object_at(value, "metadata");
+    let component = metadata
+        .get("labels")
+        .and_then(|l| l.get(LABEL_COMPONENT))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_else(|| kind.to_ascii_lowercase());
+    let mut common: BTreeMap<&str, &str> = spec
+        .labels
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    common.extend([
+        (LABEL_NAME, "spark"),
+        (LABEL_INSTANCE, spec.name.as_str()),
+        (LABEL_COMPONENT, component.as_str()),
+        (LABEL_MANAGED_BY, MANAGER),
+        (LABEL_PART_OF, "spark"),
+    ]);
+    // The object, not its pods, is a member of the instance's ApplySet.
+    let applyset = applyset::applyset_id(&spec.name, &spec.namespace);
+    let mut own = common.clone();
+    own.insert(applyset::LABEL_PART_OF, &applyset);
+    merge_strings(metadata, "labels", &own);
+    let annotations: BTreeMap<&str, &str> = spec
+        .annotations
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    merge_strings(metadata, "annotations", &annotations);
+
+    let template = match kind {
+        "CronJob" => value.pointer_mut("/spec/jobTemplate/spec/template"),
+        _ => value.pointer_mut("/spec/template"),
+    };
+    if let Some(template) = template.filter(|t| t.is_object()) {
+        merge_strings(object_at(template, "metadata"), "labels", &common);
+    }
+}
+
+/// The map at `key` inside `value`, created if missing.
+fn object_at<'a>(value: &'a mut Value, key: &str) -> &'a mut Map<String, Value> {
+    let map = value.as_object_mut().expect("typed objects are maps");
+    let slot = map.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    slot.as_object_mut().expect("just made a map")
+}
+
+/// Merges string pairs into the map at `key`, keeping keys sorted; an empty result is left out.
+fn merge_strings(metadata: &mut Map<String, Value>, key: &str, pairs: &BTreeMap<&str, &str>) {
+    let mut merged: BTreeMap<String, Value> = metadata
+        .get(key)
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    for (k, v) in pairs {
+        merged.insert((*k).to_owned(), Value::String((*v).to_owned()));
+    }
+    if merged.is_empty() {
+        return;
+    }
+    metadata.insert(key.into(), Value::Object(merged.into_iter().collect()));
+}
+
+/// Namespace, configuration, storage, services, the master before the workers, then the rest.
+fn apply_order(a: &Object, b: &Object) -> Ordering {
+    let component_rank = |o: &Object| match o.component() {
+        "master" => 0,
+        "worker" => 1,
+        _ => 2,
+    };
+    let stage = |o: &Object| o.kind_info().stage;
+    stage(a)
+        .cmp(&stage(b))
+        .then_with(|| component_rank(a).cmp(&component_rank(b)))
+        .then_with(|| a.kind.cmp(&b.kind))
+        .then_with(|| a.name.cmp(&b.name))
+}

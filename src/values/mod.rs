@@ -1,0 +1,149 @@
+//! From the user's layers to one typed, validated [`ClusterSpec`].
+//!
+//! Layers, lowest first: the built-in defaults, the chosen profile, each `-f` file, each `--set`.
+//! Maps merge key by key, lists are replaced whole, and `null` puts the built-in default back.
+//! Nothing after this stage looks at user input again: templates trust what comes out of here.
+
+mod layers;
+pub mod profiles;
+pub mod quantity;
+mod set;
+mod sizing;
+pub mod spec;
+mod tree;
+
+pub(crate) use tree::parse_yaml;
+pub(crate) mod validate;
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use crate::error::{Error, ValueError, quote};
+use crate::spark::sizing::Sizing;
+use set::SetExpr;
+pub use spec::ClusterSpec;
+use tree::Tree;
+
+/// Where the values come from, as given on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct ValuesOptions {
+    /// A built-in profile (see [`profiles::names`]); empty means `default`.
+    pub profile: String,
+    /// `-f` files in order; `-` reads standard input.
+    pub files: Vec<PathBuf>,
+    /// `--set path=value` expressions in order.
+    pub sets: Vec<String>,
+}
+
+/// A validated spec with the settings derived from it: everything later stages need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cluster {
+    pub spec: ClusterSpec,
+    pub sizing: Sizing,
+}
+
+/// Merges every layer and returns the validated cluster.
+pub fn load(opts: &ValuesOptions) -> Result<Cluster, Error> {
+    let base = defaults();
+    let mut tree = Tree {
+        value: base.clone(),
+        ..Tree::default()
+    };
+    let profile = match opts.profile.as_str() {
+        "" => "default",
+        name => name,
+    };
+    let text = profiles::get(profile)?;
+    let layer = layers::parse_document(text, &format!("profile {profile}"))?;
+    layers::merge(&mut tree.value, layer, Some(&base));
+    for file in &opts.files {
+        layers::merge(&mut tree.value, layers::read(file)?, Some(&base));
+    }
+    for expr in &opts.sets {
+        SetExpr::parse(expr)?
+            .apply(&mut tree, &base)
+            .map_err(|detail| Error::source(format!("--set {}", quote(expr)), detail))?;
+    }
+    typed(&tree)
+}
+
+/// The built-in defaults as the bottom layer of the merge.
+fn defaults() -> Value {
+    serde_json::to_value(ClusterSpec::default()).expect("the defaults serialize to JSON")
+}
+
+/// Types a merged tree and checks every rule.
+fn typed(tree: &Tree) -> Result<Cluster, Error> {
+    let spec: ClusterSpec = tree.typed().map_err(|e| {
+        let path = e.path().to_string();
+        ValueError::new(path, e.into_inner().0)
+    })?;
+    let mut problems = validate::check(&spec, &tree.value);
+    let sizing = sizing::compute(&spec).map_err(|e| problems.extend(e)).ok();
+    match sizing {
+        Some(sizing) if problems.is_empty() => Ok(Cluster { spec, sizing }),
+        _ => Err(Error::Values(problems)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(profile: &str, sets: &[&str]) -> ValuesOptions {
+        ValuesOptions {
+            profile: profile.into(),
+            files: Vec::new(),
+            sets: sets.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn set_values_are_typed_by_their_field() {
+        let spec = load(&opts("default", &["workers.replicas=5", "image.tag=4.0"]))
+            .unwrap()
+            .spec;
+        assert_eq!(spec.workers.replicas, 5);
+        assert_eq!(spec.image.tag, "4.0");
+    }
+
+    #[test]
+    fn later_layers_win_and_null_restores_the_default() {
+        let spec = load(&opts(
+            "dev",
+            &["workers.replicas=4", "workers.replicas=null"],
+        ))
+        .unwrap()
+        .spec;
+        assert_eq!(
+            spec.workers.replicas,
+            ClusterSpec::default().workers.replicas
+        );
+    }
+
+    #[test]
+    fn set_reaches_into_lists_from_earlier_layers() {
+        let spec = load(&opts("prod", &["storage[0].size=20Gi"])).unwrap().spec;
+        assert_eq!(spec.storage[0].size.as_ref().unwrap().text(), "20Gi");
+        let err = load(&opts("default", &["storage[3].name=x"])).unwrap_err();
+        assert!(
+            err.to_string().contains("index [3] is past the end"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn maps_merge_deeply() {
+        let base = defaults();
+        let mut tree = Tree {
+            value: base.clone(),
+            ..Tree::default()
+        };
+        let layer = layers::parse_document("workers:\n  replicas: 7\n", "test").unwrap();
+        layers::merge(&mut tree.value, layer, Some(&base));
+        let spec = typed(&tree).unwrap().spec;
+        assert_eq!(spec.workers.replicas, 7);
+        assert_eq!(spec.workers.ports, ClusterSpec::default().workers.ports);
+    }
+}

@@ -1,0 +1,500 @@
+//! The rules a typed spec must meet before anything is rendered from it.
+//!
+//! Types catch what serde can see (unknown keys, wrong types, bad quantities); this module catches
+//! the rest: names the API server would reject, resources that cannot hold a worker, ports that
+//! collide, and text that a target format (labels, `spark-defaults.conf`) cannot hold. It reports
+//! every problem it finds, not just the first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use serde_json::Value;
+
+use super::spec::{ClusterSpec, EnvFromSpec, Ports, Resources, StorageSpec};
+use crate::error::{ValueError, path_key, quote};
+use crate::json::first_lost_key;
+use crate::spark::conf as spark_conf;
+
+/// Longest instance name: pod names add `-worker-<hash>-<suffix>` and must stay within 63.
+pub(crate) const MAX_NAME: usize = 40;
+pub(crate) const MAX_REPLICAS: u32 = 1000;
+
+/// Labels sparkup sets itself; a user value would break selectors or the inventory.
+const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/part-of",
+    "applyset.kubernetes.io/part-of",
+    "applyset.kubernetes.io/id",
+];
+
+/// Environment variables the manifests set for the entrypoint; a user value would be ignored or
+/// break the daemon.
+pub(crate) const RESERVED_ENV: &[&str] = &[
+    "POD_IP",
+    "SPARK_PUBLIC_DNS",
+    "SPARK_LOCAL_IP",
+    "SPARK_CONF_DIR",
+    "SPARK_DAEMON_MEMORY",
+    "SPARK_MASTER_PORT",
+    "SPARK_MASTER_WEBUI_PORT",
+    "SPARK_WORKER_CORES",
+    "SPARK_WORKER_MEMORY",
+    "SPARK_WORKER_PORT",
+    "SPARK_WORKER_WEBUI_PORT",
+    "SPARK_WORKER_DIR",
+    "SPARK_LOCAL_DIRS",
+    "SPARK_WORKER_DECOMMISSION",
+];
+
+/// Paths the pods use for configuration and scratch space.
+const RESERVED_MOUNTS: &[&str] = &["/opt/spark", "/etc/sparkup", "/tmp"];
+
+/// Collects problems under their field path.
+#[derive(Default)]
+struct Report(Vec<ValueError>);
+
+impl Report {
+    fn invalid(&mut self, path: impl Into<String>, value: &str, expected: impl std::fmt::Display) {
+        self.0
+            .push(ValueError::invalid(path, &quote(value), expected));
+    }
+
+    /// Like `invalid`, for a number, which is shown unquoted.
+    fn number(
+        &mut self,
+        path: impl Into<String>,
+        value: impl std::fmt::Display,
+        expected: impl std::fmt::Display,
+    ) {
+        self.0
+            .push(ValueError::invalid(path, &value.to_string(), expected));
+    }
+}
+
+/// Checks every rule; an empty list means the spec can be rendered.
+pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
+    let mut r = Report::default();
+    check_names(spec, &mut r);
+    check_image(spec, &mut r);
+    check_metadata(&mut r, "labels", &spec.labels, true);
+    check_metadata(&mut r, "annotations", &spec.annotations, false);
+    check_env(spec, &mut r);
+    for (key, value) in &spec.spark_conf {
+        if let Err(e) = spark_conf::check_entry(key, value) {
+            r.0.push(ValueError::new(path_key("sparkConf", key), e));
+        }
+    }
+    check_security(spec, &mut r);
+    check_roles(spec, tree, &mut r);
+    check_storage(&spec.storage, &mut r);
+    r.0
+}
+
+fn check_names(spec: &ClusterSpec, r: &mut Report) {
+    if !is_dns1035_label(&spec.name) || spec.name.len() > MAX_NAME {
+        r.invalid(
+            "name",
+            &spec.name,
+            format!(
+                "a name of lowercase letters, digits and '-', starting with a letter and ending \
+                 with a letter or digit, at most {MAX_NAME} characters"
+            ),
+        );
+    }
+    if !is_dns1123_label(&spec.namespace) {
+        r.invalid("namespace", &spec.namespace, DNS1123_LABEL);
+    }
+    if let Some(sa) = &spec.service_account_name {
+        check_subdomain(r, "serviceAccountName", sa);
+    }
+}
+
+fn check_image(spec: &ClusterSpec, r: &mut Report) {
+    let repo = &spec.image.repository;
+    let repo_ok = !repo.is_empty()
+        && repo.len() <= 255
+        && repo.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-:".contains(c))
+        });
+    if !repo_ok {
+        r.invalid(
+            "image.repository",
+            repo,
+            "an image name such as ghcr.io/sparkup/spark (lowercase, no tag)",
+        );
+    }
+    let tag = &spec.image.tag;
+    let digest = tag.strip_prefix("sha256:");
+    let tag_ok = match digest {
+        Some(hex) => hex.len() == 64 && hex.chars().all(|c| c.is_ascii_hexdigit()),
+        None => {
+            !tag.is_empty()
+                && tag.len() <= 128
+                && !tag.starts_with(['.', '-'])
+                && tag
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+        }
+    };
+    if !tag_ok {
+        r.invalid(
+            "image.tag",
+            tag,
+            "an image tag (letters, digits, '_', '.', '-', at most 128) or sha256:<64 hex digits>",
+        );
+    }
+    for (i, secret) in spec.image.pull_secrets.iter().enumerate() {
+        check_subdomain(r, format!("image.pullSecrets[{i}]"), secret);
+    }
+}
+
+fn check_env(spec: &ClusterSpec, r: &mut Report) {
+    for name in spec.env.keys() {
+        let path = path_key("env", name);
+        if !is_env_name(name) {
+            r.invalid(
+                path,
+                name,
+                "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
+            );
+        } else if RESERVED_ENV.contains(&name.as_str()) {
+            r.invalid(path, name, "a variable sparkup does not set itself");
+        }
+    }
+    for (i, source) in spec.env_from.iter().enumerate() {
+        check_env_from(r, i, source);
+    }
+}
+
+fn check_env_from(r: &mut Report, i: usize, source: &EnvFromSpec) {
+    let path = format!("envFrom[{i}]");
+    match (&source.secret, &source.config_map) {
+        (Some(name), None) => check_subdomain(r, format!("{path}.secret"), name),
+        (None, Some(name)) => check_subdomain(r, format!("{path}.configMap"), name),
+        _ => r.0.push(ValueError::new(
+            path.clone(),
+            "expected exactly one of `secret` or `configMap`",
+        )),
+    }
+    if let Some(prefix) = &source.prefix
+        && !prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        r.invalid(format!("{path}.prefix"), prefix, "letters, digits and '_'");
+    }
+}
+
+fn check_security(spec: &ClusterSpec, r: &mut Report) {
+    let sc = &spec.security_context;
+    if sc.run_as_user <= 0 {
+        r.number(
+            "securityContext.runAsUser",
+            sc.run_as_user,
+            "a user id above 0: Spark never runs as root",
+        );
+    }
+    for (field, id) in [("runAsGroup", sc.run_as_group), ("fsGroup", sc.fs_group)] {
+        if id < 0 {
+            r.invalid(
+                format!("securityContext.{field}"),
+                &id.to_string(),
+                "a group id of 0 or more",
+            );
+        }
+    }
+}
+
+fn check_roles(spec: &ClusterSpec, tree: &Value, r: &mut Report) {
+    let master = &spec.master;
+    let workers = &spec.workers;
+    check_resources(r, "master.resources", &master.resources);
+    check_resources(r, "workers.resources", &workers.resources);
+    check_ports(r, "master.ports", &master.ports);
+    check_ports(r, "workers.ports", &workers.ports);
+    check_metadata(
+        r,
+        "master.service.annotations",
+        &master.service.annotations,
+        false,
+    );
+    if workers.termination_grace_period_seconds > 3600 {
+        r.number(
+            "workers.terminationGracePeriodSeconds",
+            workers.termination_grace_period_seconds,
+            "at most 3600 seconds",
+        );
+    }
+    if workers.replicas > MAX_REPLICAS {
+        r.number(
+            "workers.replicas",
+            workers.replicas,
+            format!("an integer from 0 to {MAX_REPLICAS}"),
+        );
+    }
+    for (role, node_selector, pod_labels, pod_annotations, tolerations, affinity) in [
+        (
+            "master",
+            &master.node_selector,
+            &master.pod_labels,
+            &master.pod_annotations,
+            &master.tolerations,
+            &master.affinity,
+        ),
+        (
+            "workers",
+            &workers.node_selector,
+            &workers.pod_labels,
+            &workers.pod_annotations,
+            &workers.tolerations,
+            &workers.affinity,
+        ),
+    ] {
+        check_metadata(r, &format!("{role}.nodeSelector"), node_selector, true);
+        check_metadata(r, &format!("{role}.podLabels"), pod_labels, true);
+        check_metadata(r, &format!("{role}.podAnnotations"), pod_annotations, false);
+        check_kubernetes_fields(r, tree, &format!("{role}.tolerations"), tolerations);
+        check_kubernetes_fields(r, tree, &format!("{role}.affinity"), affinity);
+    }
+}
+
+/// `tolerations` and `affinity` are typed by k8s-openapi, which skips unknown keys; a typo there
+/// (`nodeSelectorTerm`) would silently drop a scheduling rule. Compare what was written with what
+/// the type kept and name the first key that was lost.
+fn check_kubernetes_fields(r: &mut Report, tree: &Value, path: &str, typed: &impl Serialize) {
+    let pointer = format!("/{}", path.replace('.', "/"));
+    let (Some(written), Ok(kept)) = (tree.pointer(&pointer), serde_json::to_value(typed)) else {
+        return;
+    };
+    if let Some(lost) = first_lost_key(written, &kept, path.to_string()) {
+        r.0.push(ValueError::new(lost, "unknown field"));
+    }
+}
+
+fn check_resources(r: &mut Report, path: &str, resources: &Resources) {
+    let pairs = [
+        ("cpu", &resources.requests.cpu, &resources.limits.cpu),
+        (
+            "memory",
+            &resources.requests.memory,
+            &resources.limits.memory,
+        ),
+    ];
+    for (name, request, limit) in pairs {
+        if let (Some(request), Some(limit)) = (request, limit)
+            && request.millis() > limit.millis()
+        {
+            r.invalid(
+                format!("{path}.requests.{name}"),
+                request.text(),
+                format!("at most the limit {}", limit.text()),
+            );
+        }
+    }
+}
+
+fn check_ports(r: &mut Report, path: &str, ports: &Ports) {
+    for (name, port) in [("rpc", ports.rpc), ("http", ports.http)] {
+        if port == 0 {
+            r.number(format!("{path}.{name}"), 0, "a port from 1 to 65535");
+        }
+    }
+    if ports.rpc == ports.http {
+        r.number(
+            format!("{path}.http"),
+            ports.http,
+            format!("a port other than {path}.rpc ({})", ports.rpc),
+        );
+    }
+}
+
+fn check_storage(storage: &[StorageSpec], r: &mut Report) {
+    let mut names = BTreeSet::new();
+    let mut mounts = BTreeSet::new();
+    for (i, volume) in storage.iter().enumerate() {
+        let path = format!("storage[{i}]");
+        if !is_dns1123_label(&volume.name) || volume.name.len() > 20 {
+            r.invalid(
+                format!("{path}.name"),
+                &volume.name,
+                "a DNS-1123 label of at most 20 characters",
+            );
+        } else if !names.insert(volume.name.as_str()) {
+            r.invalid(
+                format!("{path}.name"),
+                &volume.name,
+                "a name no other storage entry has",
+            );
+        }
+        check_mount_path(r, &path, volume, &mut mounts);
+        match (&volume.existing_claim, &volume.size) {
+            (Some(claim), None) => check_subdomain(r, format!("{path}.existingClaim"), claim),
+            (None, Some(size)) if size.millis() == 0 => r.invalid(
+                format!("{path}.size"),
+                size.text(),
+                "a size above 0, such as 10Gi",
+            ),
+            (None, Some(_)) => {}
+            (None, None) => r.0.push(ValueError::new(
+                format!("{path}.size"),
+                "missing: a claim sparkup creates needs a size (or set existingClaim)",
+            )),
+            (Some(_), Some(_)) => r.0.push(ValueError::new(
+                format!("{path}.size"),
+                "expected no size with existingClaim: the existing claim has its own",
+            )),
+        }
+        if volume.access_modes.is_empty() {
+            r.0.push(ValueError::new(
+                format!("{path}.accessModes"),
+                "expected at least one access mode",
+            ));
+        }
+        if let Some(class) = &volume.storage_class_name
+            && !class.is_empty()
+        {
+            check_subdomain(r, format!("{path}.storageClassName"), class);
+        }
+    }
+}
+
+fn check_mount_path<'a>(
+    r: &mut Report,
+    path: &str,
+    volume: &'a StorageSpec,
+    seen: &mut BTreeSet<&'a str>,
+) {
+    let mount = volume.mount_path.as_str();
+    let normal = mount.starts_with('/')
+        && mount.len() > 1
+        && !mount.ends_with('/')
+        && mount
+            .split('/')
+            .skip(1)
+            .all(|p| !p.is_empty() && p != "." && p != "..")
+        && !mount.chars().any(|c| c.is_control() || c == ':');
+    let reserved = RESERVED_MOUNTS.iter().find(|m| {
+        mount == **m || mount.starts_with(&format!("{m}/")) || m.starts_with(&format!("{mount}/"))
+    });
+    let field = format!("{path}.mountPath");
+    if !normal {
+        r.invalid(
+            field,
+            mount,
+            "an absolute path such as /data, without '.', '..' or a trailing '/'",
+        );
+    } else if let Some(reserved) = reserved {
+        r.invalid(
+            field,
+            mount,
+            format!("a path outside {reserved}, which the pods use"),
+        );
+    } else if !seen.insert(mount) {
+        r.invalid(field, mount, "a path no other storage entry mounts");
+    }
+}
+
+fn check_metadata(r: &mut Report, path: &str, map: &BTreeMap<String, String>, labels: bool) {
+    for (key, value) in map {
+        let field = path_key(path, key);
+        if !is_qualified_name(key) {
+            r.invalid(
+                field,
+                key,
+                "a key such as example.com/team: an optional DNS prefix and '/', then at most 63 \
+                 letters, digits, '-', '_' or '.'",
+            );
+        } else if RESERVED_LABELS.contains(&key.as_str()) && labels {
+            r.invalid(field, key, "a label sparkup does not set itself");
+        } else if labels && !is_label_value(value) {
+            r.invalid(
+                field,
+                value,
+                "a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending \
+                 with a letter or digit",
+            );
+        }
+    }
+}
+
+fn check_subdomain(r: &mut Report, path: impl Into<String>, name: &str) {
+    if !is_dns1123_subdomain(name) {
+        r.invalid(path, name, DNS1123_SUBDOMAIN);
+    }
+}
+
+const DNS1123_LABEL: &str =
+    "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63";
+const DNS1123_SUBDOMAIN: &str = "a Kubernetes object name: lowercase letters, digits, '-' and '.', \
+                                 starting and ending with a letter or digit, at most 253";
+
+pub(crate) fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn is_dns1035_label(s: &str) -> bool {
+    is_dns1123_label(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns1123_label)
+}
+
+fn is_label_value(s: &str) -> bool {
+    s.is_empty() || is_label_name(s)
+}
+
+fn is_label_name(s: &str) -> bool {
+    s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+fn is_qualified_name(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((prefix, name)) => is_dns1123_subdomain(prefix) && is_label_name(name),
+        None => is_label_name(s),
+    }
+}
+
+fn is_env_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_name_rules() {
+        assert!(is_dns1123_label("spark-1"));
+        assert!(!is_dns1123_label("Spark"));
+        assert!(!is_dns1123_label("-a"));
+        assert!(!is_dns1123_label(&"a".repeat(64)));
+        assert!(!is_dns1035_label("1spark"));
+        assert!(is_dns1123_subdomain("my.secret-1"));
+        assert!(!is_dns1123_subdomain("a..b"));
+        assert!(is_qualified_name("example.com/team"));
+        assert!(!is_qualified_name("example.com/"));
+        assert!(!is_qualified_name("a b"));
+        assert!(is_label_value(""));
+        assert!(!is_label_value("a\nb"));
+        assert!(is_env_name("_X1"));
+        assert!(!is_env_name("1X"));
+    }
+}

@@ -1,0 +1,366 @@
+//! The command line: exit codes, output forms, folders and user templates.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{assert_rejected, sparkup, sparkup_in};
+
+/// A fresh, empty folder for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sparkup-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn help_is_available_for_every_command_with_examples() {
+    for command in [
+        "render", "compose", "values", "profiles", "apply", "diff", "status", "delete",
+    ] {
+        let run = sparkup(&[command, "--help"]);
+        assert_eq!(run.code, Some(0), "{command}");
+        assert!(run.stdout.contains("Example"), "{command}: {}", run.stdout);
+    }
+    let run = sparkup(&["--help"]);
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.contains("render"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(sparkup(&["frobnicate"]).code, Some(2));
+    assert_eq!(sparkup(&["render", "-o", "toml"]).code, Some(2));
+    assert_rejected(&sparkup(&["render", "--profile", "nope"]));
+    assert_rejected(&sparkup(&["render", "-f", "does-not-exist.yaml"]));
+}
+
+#[test]
+fn profiles_lists_one_name_per_line() {
+    let run = sparkup(&["profiles"]);
+    assert_eq!(run.code, Some(0));
+    assert_eq!(run.stdout, "default\ndev\nprod\n");
+}
+
+#[test]
+fn render_is_byte_for_byte_deterministic() {
+    let args = ["render", "--profile", "prod", "--set", "labels.team=data"];
+    let first = sparkup(&args);
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    for _ in 0..3 {
+        assert_eq!(sparkup(&args).stdout, first.stdout);
+    }
+}
+
+#[test]
+fn json_output_is_a_list_of_the_same_objects() {
+    let yaml = sparkup(&["render", "--profile", "prod"]);
+    let json = sparkup(&["render", "--profile", "prod", "-o", "json"]);
+    assert_eq!(json.code, Some(0), "{}", json.stderr);
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(list["kind"], "List");
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), yaml.stdout.matches("\n---\n").count() + 1);
+    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "ConfigMap",
+            "PersistentVolumeClaim",
+            "PersistentVolumeClaim",
+            "Service",
+            "Deployment",
+            "Deployment"
+        ]
+    );
+}
+
+#[test]
+fn values_come_from_stdin_and_set_wins_over_files() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = sparkup_in(
+        here,
+        &[
+            "values",
+            "-o",
+            "json",
+            "-f",
+            "-",
+            "--set",
+            "workers.replicas=9",
+        ],
+        b"workers:\n  replicas: 3\n  kind: ReplicationController\n",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let values: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(values["workers"]["replicas"], 9);
+    assert_eq!(values["workers"]["kind"], "ReplicationController");
+}
+
+#[test]
+fn replication_controllers_render_when_asked() {
+    let run = sparkup(&[
+        "render",
+        "--set",
+        "master.kind=ReplicationController",
+        "--set",
+        "workers.kind=ReplicationController",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout.matches("kind: ReplicationController").count(), 2);
+    assert!(!run.stdout.contains("kind: Deployment"));
+}
+
+#[test]
+fn output_dir_holds_one_file_per_object_and_a_kustomization() {
+    let dir = scratch("outdir");
+    let out = dir.join("manifests");
+    let out_str = out.to_str().unwrap();
+    let run = sparkup(&["render", "--profile", "prod", "--output-dir", out_str]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert_eq!(
+        files_in(&out),
+        [
+            "01-configmap-spark-config.yaml",
+            "02-persistentvolumeclaim-spark-code.yaml",
+            "03-persistentvolumeclaim-spark-data.yaml",
+            "04-service-spark-master.yaml",
+            "05-deployment-spark-master.yaml",
+            "06-deployment-spark-worker.yaml",
+            "kustomization.yaml",
+        ]
+    );
+    let kustomization = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
+    assert!(kustomization.contains("  - 06-deployment-spark-worker.yaml\n"));
+
+    // A second render replaces the first: objects no longer rendered leave the folder.
+    let run = sparkup(&["render", "--profile", "dev", "--output-dir", out_str]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(files_in(&out).len(), 5, "{:?}", files_in(&out));
+    assert!(
+        !files_in(&out)
+            .iter()
+            .any(|f| f.contains("persistentvolumeclaim"))
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn output_dir_refuses_a_folder_it_did_not_write() {
+    let dir = scratch("foreign");
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let run = sparkup(&["render", "--output-dir", dir.to_str().unwrap()]);
+    assert_rejected(&run);
+    assert!(
+        run.stderr.contains("not written by sparkup"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files_in(&dir), ["notes.txt"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn broken_pipe_is_not_an_error() {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sparkup"))
+        .args(["render", "--profile", "prod"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+/// A user's template folder: replaces built-ins of the same name, adds the others.
+fn templates(name: &str, files: &[(&str, &str)]) -> PathBuf {
+    let dir = scratch(name);
+    for (file, text) in files {
+        std::fs::write(dir.join(file), text).unwrap();
+    }
+    dir
+}
+
+const SECRET_TEMPLATE: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ name ~ \"-auth\" }}\n\
+                               type: Opaque\nstringData:\n  token: s3cr3t-t0ken\n";
+
+#[test]
+fn user_templates_add_objects_and_secrets_are_masked() {
+    let dir = templates("secret", &[("auth.yaml", SECRET_TEMPLATE)]);
+    let dir_str = dir.to_str().unwrap();
+    let run = sparkup(&["render", "--templates", dir_str]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("name: spark-auth"));
+    assert!(
+        run.stdout.contains("token: '***'") || run.stdout.contains("token: \"***\""),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("s3cr3t"));
+    // Secrets come before the workloads that read them.
+    assert!(run.stdout.find("kind: Secret") < run.stdout.find("kind: Deployment"));
+
+    let shown = sparkup(&["render", "--templates", dir_str, "--show-secrets"]);
+    assert!(shown.stdout.contains("s3cr3t-t0ken"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn broken_user_templates_name_the_template_or_object() {
+    let cases = [
+        (
+            "config.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ nmae }}\n",
+            "template config.yaml",
+        ),
+        (
+            "config.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndatta: {}\n",
+            "ConfigMap/x",
+        ),
+        (
+            "config.yaml",
+            "apiVersion: v1\nkind: Widget\nmetadata:\n  name: x\n",
+            "not a kind sparkup manages",
+        ),
+        (
+            "config.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: other\n",
+            "expected the cluster's namespace",
+        ),
+        (
+            "extra.yaml",
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+            "template extra.yaml",
+        ),
+        (
+            "extra.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata:\n  name: spark-master\n",
+            "rendered twice",
+        ),
+        (
+            "extra.yaml",
+            "{{ 'x' | nosuchfilter }}",
+            "template extra.yaml",
+        ),
+        ("extra.yaml", "a: [1, 2\n", "not valid YAML"),
+    ];
+    for (i, (file, text, expected)) in cases.iter().enumerate() {
+        let dir = templates(&format!("broken{i}"), &[(file, text)]);
+        let run = sparkup(&["render", "--templates", dir.to_str().unwrap()]);
+        assert_rejected(&run);
+        assert!(run.stderr.contains(expected), "case {i}: {}", run.stderr);
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
+
+#[test]
+fn compose_writes_a_file_and_warns_about_what_it_cannot_carry() {
+    let dir = scratch("compose");
+    let file = dir.join("compose.yaml");
+    let run = sparkup(&[
+        "compose",
+        "--set",
+        "envFrom[0].secret=creds",
+        "-o",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(run.stderr.starts_with("warning: envFrom"), "{}", run.stderr);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("spark-worker-2:"));
+    assert!(
+        !text.contains("POD_IP"),
+        "compose has no downward API: {text}"
+    );
+    // Bad values stop compose as they stop render.
+    assert_rejected(&sparkup(&["compose", "--set", "workers.replicas=x"]));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A kubeconfig for a server on a loopback port nothing listens on.
+fn unreachable_kubeconfig(dir: &Path) -> PathBuf {
+    let file = dir.join("kubeconfig");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: http://127.0.0.1:9\n\
+         contexts:\n- name: test\n  context: {cluster: local, user: u}\ncurrent-context: test\n\
+         users:\n- name: u\n  user: {token: t}\n",
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn cluster_commands_reject_bad_values_before_connecting() {
+    let dir = scratch("badvalues");
+    let kubeconfig = unreachable_kubeconfig(&dir);
+    for command in ["apply", "diff", "status", "delete"] {
+        let run = sparkup(&[
+            command,
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--set",
+            "workers.replicas=x",
+        ]);
+        assert_rejected(&run);
+        assert!(
+            run.stderr.contains("workers.replicas"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+    let run = sparkup(&[
+        "apply",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "-n",
+        "Bad_NS",
+    ]);
+    assert_rejected(&run);
+    assert!(
+        run.stderr
+            .starts_with("error: namespace: invalid value \"Bad_NS\""),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn cluster_commands_name_the_server_and_context_they_cannot_reach() {
+    let dir = scratch("unreachable");
+    let kubeconfig = unreachable_kubeconfig(&dir);
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    for command in ["apply", "diff", "status", "delete"] {
+        let run = sparkup(&[command, "--kubeconfig", kubeconfig]);
+        assert_rejected(&run);
+        assert!(
+            run.stderr.starts_with(
+                "error: cannot reach the Kubernetes API server http://127.0.0.1:9/ (context test): "
+            ),
+            "{command}: {}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    let run = sparkup(&["diff", "--kubeconfig", kubeconfig, "--context", "nope"]);
+    assert_rejected(&run);
+    assert!(run.stderr.contains("nope"), "{}", run.stderr);
+    let run = sparkup(&["apply", "--kubeconfig", kubeconfig, "--timeout", "soon"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,642 @@
+//! The cluster commands against a fake API server: the exact requests, their order, and every
+//! error path. Each scenario runs under a timeout, so a missing answer fails instead of hanging.
+
+mod fake;
+
+use std::future::Future;
+use std::time::Duration;
+
+use fake::Fake;
+use http::Method;
+use serde_json::{Value, json};
+use sparkup::kube::{
+    self as k8s, Action, ApiServer, ApplyOptions, DiffOptions, KubeError, Progress, Summary,
+    WaitOptions,
+};
+use sparkup::render::{Object, RenderOptions};
+use sparkup::{Cluster, ValuesOptions};
+
+const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/default/deployments";
+const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
+const PVCS: &str = "/api/v1/namespaces/default/persistentvolumeclaims";
+const GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
+
+async fn bounded<T>(future: impl Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(20), future)
+        .await
+        .expect("the scenario finished in time (a request went unanswered?)")
+}
+
+fn objects(profile: &str, sets: &[&str]) -> (Cluster, Vec<Object>) {
+    let values = ValuesOptions {
+        profile: profile.into(),
+        files: vec![],
+        sets: sets.iter().map(|s| s.to_string()).collect(),
+    };
+    let cluster = sparkup::load(&values).unwrap();
+    let objects = sparkup::render::render(&cluster, &RenderOptions::default()).unwrap();
+    (cluster, objects)
+}
+
+/// A fake cluster to which the profile's objects were applied.
+async fn applied(profile: &str, sets: &[&str]) -> (Fake, ApiServer, Cluster, Vec<Object>) {
+    let fake = Fake::new();
+    let api = fake.api();
+    let (cluster, objects) = objects(profile, sets);
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    (fake, api, cluster, objects)
+}
+
+/// One object at a time, so the request order is exact.
+fn serial() -> ApplyOptions {
+    ApplyOptions {
+        concurrency: 1,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn apply_to_a_new_namespace_sends_one_request_per_object_in_order() {
+    let fake = Fake::new();
+    let api = fake.api();
+    let (cluster, objects) = objects("prod", &[]);
+    let report = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    assert!(report.namespace_created);
+    assert_eq!(report.applied.len(), 6);
+    insta::assert_snapshot!(fake.lines().join("\n"));
+    assert_eq!(
+        api.requests(),
+        13,
+        "prod: 6 objects + namespace (2) + inventory (1) + prune lists (4)"
+    );
+}
+
+#[tokio::test]
+async fn apply_sends_the_same_objects_whatever_the_concurrency() {
+    let (cluster, objects) = objects("prod", &[]);
+    let mut runs = Vec::new();
+    for concurrency in [1, 4] {
+        let fake = Fake::new();
+        let api = fake.api();
+        let opts = ApplyOptions {
+            concurrency,
+            ..Default::default()
+        };
+        bounded(k8s::apply(&api, &cluster.spec, &objects, opts))
+            .await
+            .unwrap();
+        let mut lines = fake.lines();
+        lines.sort();
+        runs.push(lines);
+    }
+    assert_eq!(runs[0], runs[1]);
+}
+
+#[tokio::test]
+async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
+    let first: Vec<_> = fake.state().seen.clone();
+    fake.clear_seen();
+    let report = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    assert!(!report.namespace_created && report.pruned.is_empty());
+    let patches = |seen: &[fake::Seen]| -> Vec<(String, Option<Value>)> {
+        seen.iter()
+            .filter(|s| s.method == Method::PATCH)
+            .map(|s| (s.uri.clone(), s.body.clone()))
+            .collect()
+    };
+    assert_eq!(patches(&first), patches(&fake.state().seen));
+
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+        .await
+        .unwrap();
+    let summary = Summary::of(&changes);
+    assert!(!summary.has_changes(), "{summary}");
+    assert_eq!(summary.unchanged, 6);
+    // A diff is a dry run: every apply it sent carried dryRun=All.
+    assert!(fake.lines().iter().filter(|l| l.contains("dryRun")).count() == 6);
+}
+
+#[tokio::test]
+async fn force_conflicts_is_sent_as_force() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    let opts = ApplyOptions {
+        force_conflicts: true,
+        ..serial()
+    };
+    bounded(k8s::apply(&api, &cluster.spec, &objects, opts))
+        .await
+        .unwrap();
+    let patches: Vec<String> = fake
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("PATCH"))
+        .collect();
+    assert!(!patches.is_empty());
+    for line in patches {
+        assert!(
+            line.ends_with("?fieldManager=sparkup&fieldValidation=Strict&force=true"),
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_conflict_names_fields_and_managers_and_nothing_is_pruned() {
+    let fake = Fake::new().with_namespace("default");
+    let message = "Apply failed with 2 conflicts: conflicts with \"kubectl-edit\" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name=\"spark\"].resources.limits.memory";
+    fake.fail(
+        Method::PATCH,
+        &format!("{DEPLOYMENTS}/spark-worker"),
+        409,
+        message,
+    );
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+    assert!(matches!(err, KubeError::Conflict { .. }));
+    let lines = fake.lines();
+    let failed_at = lines
+        .iter()
+        .position(|l| l.contains("deployments/spark-worker"))
+        .unwrap();
+    assert_eq!(
+        failed_at,
+        lines.len() - 1,
+        "nothing after the failed apply: {lines:#?}"
+    );
+    assert!(!lines.iter().any(|l| l.starts_with("DELETE")));
+}
+
+#[tokio::test]
+async fn api_errors_are_reported_with_code_reason_and_hint() {
+    let cases = [
+        (
+            Method::PATCH,
+            format!("{CONFIGMAPS}/spark-config"),
+            422,
+            "ConfigMap \"spark-config\" is invalid: data: Invalid value",
+        ),
+        (
+            Method::PATCH,
+            format!("{CONFIGMAPS}/spark-applyset"),
+            403,
+            "configmaps is forbidden: User \"dev\" cannot patch resource",
+        ),
+        (
+            Method::GET,
+            "/api/v1/namespaces/default".to_string(),
+            500,
+            "etcdserver: request timed out",
+        ),
+        (
+            Method::POST,
+            "/api/v1/namespaces".to_string(),
+            403,
+            "namespaces is forbidden: User \"dev\" cannot create resource",
+        ),
+    ];
+    let mut report = String::new();
+    for (method, path, code, message) in cases {
+        let fake = Fake::new();
+        fake.fail(method.clone(), &path, code, message);
+        let api = fake.api();
+        let (cluster, objects) = objects("dev", &[]);
+        let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(code));
+        assert!(
+            !fake.lines().iter().any(|l| l.starts_with("DELETE")),
+            "nothing pruned after {code}"
+        );
+        report.push_str(&format!("{method} {path} -> {code}\n{err}\n\n"));
+    }
+    insta::assert_snapshot!(report);
+}
+
+#[tokio::test]
+async fn an_unreachable_server_is_one_clear_line() {
+    let (service, handle) = tower_test::mock::pair::<
+        http::Request<kube::client::Body>,
+        http::Response<kube::client::Body>,
+    >();
+    drop(handle);
+    let target = k8s::Target {
+        server: "https://10.0.0.1:6443".into(),
+        context: Some("prod".into()),
+    };
+    let api = ApiServer::new(kube::Client::new(service, "default"), target);
+    let (cluster, objects) = objects("dev", &[]);
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "cannot reach the Kubernetes API server https://10.0.0.1:6443 (context prod): "
+        ),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_does_not_answer_times_out() {
+    let fake = Fake::new();
+    fake.state().silent = true;
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    let err = k8s::apply(&api, &cluster.spec, &objects, serial())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KubeError::Timeout { .. }), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "the Kubernetes API server https://fake.example:6443 (context fake) did not answer within 30s (get the namespace)"
+    );
+}
+
+/// Puts an old member of the instance in the fake cluster, as an earlier apply would have.
+fn old_member(fake: &Fake, path: &str, kind: &str, api_version: &str, name: &str) {
+    let (_, objects) = objects("dev", &[]);
+    let labels = objects[0].value["metadata"]["labels"].clone();
+    fake.state().objects.insert(
+        format!("{path}/{name}"),
+        json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": name, "namespace": "default", "labels": labels}}),
+    );
+}
+
+#[tokio::test]
+async fn prune_deletes_only_members_no_longer_rendered_and_keeps_claims() {
+    let fake = Fake::new().with_namespace("default");
+    old_member(&fake, DEPLOYMENTS, "Deployment", "apps/v1", "spark-history");
+    old_member(&fake, PVCS, "PersistentVolumeClaim", "v1", "spark-scratch");
+    // Not a member: same kind and namespace, no ApplySet label.
+    fake.state().objects.insert(
+        format!("{DEPLOYMENTS}/someone-else"),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "someone-else", "labels": {"app": "x"}}}),
+    );
+    // The inventory an earlier apply left: kubectl's ApplySet parent naming the member kinds.
+    let parent = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "spark-applyset", "namespace": "default",
+        "annotations": {GROUP_KINDS: "Deployment.apps,PersistentVolumeClaim"}
+    }});
+    fake.state()
+        .objects
+        .insert(format!("{CONFIGMAPS}/spark-applyset"), parent);
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+        .await
+        .unwrap();
+    let prunes: Vec<String> = changes
+        .iter()
+        .filter(|c| c.action == Action::Prune)
+        .map(|c| c.id())
+        .collect();
+    assert_eq!(
+        prunes,
+        [
+            "Deployment/spark-history",
+            "PersistentVolumeClaim/spark-scratch"
+        ]
+    );
+
+    let report = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    assert_eq!(report.pruned, ["Deployment/spark-history"]);
+    assert_eq!(report.kept, ["PersistentVolumeClaim/spark-scratch"]);
+    assert!(
+        fake.state()
+            .objects
+            .contains_key(&format!("{DEPLOYMENTS}/someone-else"))
+    );
+    let kinds =
+        fake.state().objects[&format!("{CONFIGMAPS}/spark-applyset")]["metadata"]["annotations"]
+            [GROUP_KINDS]
+            .clone();
+    assert_eq!(
+        kinds, "ConfigMap,Deployment.apps,PersistentVolumeClaim,Service",
+        "the kept claim stays in the inventory"
+    );
+
+    let opts = ApplyOptions {
+        prune_pvcs: true,
+        ..serial()
+    };
+    let report = bounded(k8s::apply(&api, &cluster.spec, &objects, opts))
+        .await
+        .unwrap();
+    assert_eq!(report.pruned, ["PersistentVolumeClaim/spark-scratch"]);
+}
+
+#[tokio::test]
+async fn diff_of_a_missing_namespace_is_all_creates_after_one_request() {
+    let fake = Fake::new();
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+        .await
+        .unwrap();
+    assert!(changes.iter().all(|c| c.action == Action::Create));
+    assert_eq!(fake.lines(), ["GET /api/v1/namespaces/default"]);
+}
+
+#[tokio::test]
+async fn diff_shows_updates_with_context_and_masks_secrets() {
+    let (fake, api, _, _) = applied("dev", &[]).await;
+    // A Secret applied earlier by a user's template, and a change of worker count.
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "spark-auth", "namespace": "default"},
+                         "data": {"token": "b2xk", "same": "c2FtZQ=="}});
+    fake.state().objects.insert(
+        "/api/v1/namespaces/default/secrets/spark-auth".into(),
+        secret,
+    );
+    let (cluster, mut objects) = objects_with_secret("bmV3");
+    objects.retain(|o| o.kind != "ConfigMap");
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+        .await
+        .unwrap();
+    let text = k8s::diff_text(&changes, DiffOptions::default()).unwrap();
+    assert!(!text.contains("b2xk") && !text.contains("bmV3"), "{text}");
+    insta::assert_snapshot!(text);
+    let shown = k8s::diff_text(
+        &changes,
+        DiffOptions {
+            show_secrets: true,
+            color: false,
+        },
+    )
+    .unwrap();
+    assert!(shown.contains("b2xk") && shown.contains("bmV3"));
+    let json: Value =
+        serde_json::from_str(&k8s::diff_json(&changes, DiffOptions::default()).unwrap()).unwrap();
+    assert_eq!(json["summary"]["update"], 2, "{json}");
+}
+
+/// The dev cluster with three workers and a Secret holding `token` from a user template.
+fn objects_with_secret(token: &str) -> (Cluster, Vec<Object>) {
+    let dir = std::env::temp_dir().join(format!(
+        "sparkup-cluster-secret-{}-{token}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: spark-auth\ndata:\n  token: {token}\n  same: c2FtZQ==\n"
+    );
+    std::fs::write(dir.join("auth.yaml"), template).unwrap();
+    let values = ValuesOptions {
+        profile: "dev".into(),
+        files: vec![],
+        sets: vec!["workers.replicas=3".into()],
+    };
+    let cluster = sparkup::load(&values).unwrap();
+    let opts = RenderOptions {
+        templates: Some(dir.clone()),
+    };
+    let built = (
+        cluster.clone(),
+        sparkup::render::render(&cluster, &opts).unwrap(),
+    );
+    std::fs::remove_dir_all(dir).ok();
+    built
+}
+
+fn fast() -> WaitOptions {
+    WaitOptions {
+        timeout: Duration::from_secs(60),
+        interval: Duration::from_secs(2),
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_returns_when_rollouts_are_done_and_spark_has_every_worker() {
+    let (fake, api, cluster, objects) = applied("dev", &["workers.replicas=2"]).await;
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 1}));
+    fake.clear_seen();
+    let waiting = {
+        let (api, cluster, objects) = (&api, &cluster, &objects);
+        async move { k8s::wait(api, cluster, objects, fast(), &Progress::hidden()).await }
+    };
+    let fake2 = fake.clone();
+    let (result, _) = tokio::join!(waiting, async move {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        fake2.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 2}));
+    });
+    result.unwrap();
+    let proxies = fake
+        .lines()
+        .iter()
+        .filter(|l| l.contains("/proxy/json/"))
+        .count();
+    assert!(
+        proxies >= 2,
+        "polled the master until both workers registered"
+    );
+    assert!(fake.lines().contains(
+        &"GET /api/v1/namespaces/default/services/spark-master:http/proxy/json/".to_string()
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_fails_fast_on_a_crash_loop_with_the_pods_events() {
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
+    {
+        let mut state = fake.state();
+        state.ready = false;
+        state.pods = vec![json!({
+            "metadata": {"name": "spark-master-7d9f-abcde"},
+            "status": {"containerStatuses": [{
+                "name": "spark",
+                "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}},
+                "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}
+            }]}
+        })];
+        state.events = vec![
+            json!({"type": "Warning", "reason": "BackOff", "message": "Back-off restarting failed container spark"}),
+        ];
+    }
+    let err = k8s::wait(&api, &cluster, &objects, fast(), &Progress::hidden())
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test(start_paused = true)]
+async fn wait_reports_what_was_not_ready_at_the_timeout() {
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
+    fake.state().ready = false;
+    let err = k8s::wait(&api, &cluster, &objects, fast(), &Progress::hidden())
+        .await
+        .unwrap_err();
+    insta::assert_snapshot!(err.to_string());
+}
+
+#[tokio::test]
+async fn status_shows_objects_and_sparks_view() {
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
+    fake.state().spark = Some(json!({
+        "url": "spark://10.1.2.3:7077", "status": "ALIVE", "aliveworkers": 4, "cores": 16, "coresused": 4,
+        "memory": 56320, "memoryused": 4096,
+        "workers": [{"state": "ALIVE"}, {"state": "ALIVE"}, {"state": "ALIVE"}, {"state": "ALIVE"}, {"state": "DEAD"}],
+        "activeapps": [{"name": "etl", "state": "RUNNING"}]
+    }));
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert!(report.healthy);
+    insta::assert_snapshot!(k8s::status_table(&report));
+
+    fake.state().spark = None;
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert!(!report.healthy, "no Spark master view means not healthy");
+}
+
+#[tokio::test]
+async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged() {
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
+    fake.clear_seen();
+    let report = bounded(k8s::delete(&api, &cluster.spec, &objects, false))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.deleted,
+        [
+            "Deployment/spark-master",
+            "Deployment/spark-worker",
+            "Service/spark-master",
+            "ConfigMap/spark-config"
+        ]
+    );
+    assert_eq!(
+        report.kept,
+        [
+            "PersistentVolumeClaim/spark-code",
+            "PersistentVolumeClaim/spark-data"
+        ]
+    );
+    let report = bounded(k8s::delete(&api, &cluster.spec, &objects, true))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.deleted,
+        [
+            "PersistentVolumeClaim/spark-code",
+            "PersistentVolumeClaim/spark-data"
+        ]
+    );
+    let left: Vec<String> = fake.state().objects.keys().cloned().collect();
+    assert_eq!(
+        left,
+        ["/api/v1/namespaces/default"],
+        "only the namespace is left"
+    );
+}
+
+#[tokio::test]
+async fn the_inventory_parent_is_never_pruned_even_if_a_list_returns_it() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    // A server (or proxy) that ignores the label selector would list the parent too.
+    let parent_path = format!("{CONFIGMAPS}/spark-applyset");
+    let labels = objects[0].value["metadata"]["labels"].clone();
+    fake.state().objects.get_mut(&parent_path).unwrap()["metadata"]["labels"] = labels;
+    let report = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    assert!(report.pruned.is_empty(), "{:?}", report.pruned);
+    assert!(fake.state().objects.contains_key(&parent_path));
+}
+
+fn cluster_args(profile: &str) -> sparkup::cli::KubeArgs {
+    sparkup::cli::KubeArgs {
+        values: sparkup::cli::ValuesArgs {
+            profile: profile.into(),
+            files: vec![],
+            sets: vec![],
+        },
+        namespace: None,
+        kubeconfig: None,
+        context: None,
+        templates: None,
+    }
+}
+
+#[tokio::test]
+async fn diff_exits_1_before_an_apply_and_0_after_it() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api();
+    let (cluster, objects) = objects("prod", &[]);
+    let args = sparkup::cli::DiffArgs {
+        kube: cluster_args("prod"),
+        show_secrets: false,
+        output: sparkup::cli::DiffFormat::Json,
+    };
+    let code = bounded(sparkup::cli::diff_command(&api, &cluster, &objects, &args))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{code:?}"),
+        format!("{:?}", std::process::ExitCode::from(1))
+    );
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    let code = bounded(sparkup::cli::diff_command(&api, &cluster, &objects, &args))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{code:?}"),
+        format!("{:?}", std::process::ExitCode::SUCCESS)
+    );
+}
+
+#[tokio::test]
+async fn apply_dry_run_changes_nothing() {
+    let (fake, api, _, _) = applied("dev", &["workers.replicas=1"]).await;
+    fake.clear_seen();
+    let before = fake.state().objects.clone();
+    let (changed, changed_objects) = objects_with_secret("bmV3");
+    let args = sparkup::cli::ApplyArgs {
+        kube: cluster_args("dev"),
+        force_conflicts: false,
+        prune_pvcs: false,
+        dry_run: true,
+        no_wait: true,
+        timeout: Duration::from_secs(1),
+    };
+    bounded(sparkup::cli::apply_command(
+        &api,
+        &changed,
+        &changed_objects,
+        &args,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(fake.state().objects, before, "a dry run stores nothing");
+    for line in fake.lines() {
+        let write =
+            line.starts_with("PATCH") || line.starts_with("POST") || line.starts_with("DELETE");
+        assert!(!write || line.contains("dryRun=All"), "{line}");
+    }
+}

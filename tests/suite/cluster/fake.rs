@@ -1,0 +1,279 @@
+//! A small in-memory Kubernetes API server behind `tower_test::mock::pair`: it stores what is
+//! applied, lists by label selector, deletes, answers the Spark proxy, and records every request.
+//! Failures are injected per method and path.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use kube::client::Body;
+use serde_json::{Value, json};
+use sparkup::kube::{ApiServer, Target};
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: Method,
+    /// Path and query.
+    pub uri: String,
+    pub body: Option<Value>,
+}
+
+impl Seen {
+    pub fn line(&self) -> String {
+        format!("{} {}", self.method, self.uri)
+    }
+}
+
+#[derive(Default)]
+pub struct State {
+    /// Objects by path.
+    pub objects: BTreeMap<String, Value>,
+    pub seen: Vec<Seen>,
+    /// (method, path) -> (status code, message): answered instead of the normal handling.
+    pub failures: BTreeMap<(Method, String), (u16, String)>,
+    /// What the Spark master's /json/ says through the service proxy.
+    pub spark: Option<Value>,
+    /// Whether workloads report every replica ready.
+    pub ready: bool,
+    /// Pods listed for a workload's selector.
+    pub pods: Vec<Value>,
+    pub events: Vec<Value>,
+    /// Requests go unanswered (for timeouts).
+    pub silent: bool,
+}
+
+#[derive(Clone, Default)]
+pub struct Fake(pub Arc<Mutex<State>>);
+
+impl Fake {
+    pub fn new() -> Fake {
+        let fake = Fake::default();
+        fake.state().ready = true;
+        fake
+    }
+
+    pub fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.0.lock().unwrap()
+    }
+
+    pub fn with_namespace(self, ns: &str) -> Fake {
+        self.state().objects.insert(
+            format!("/api/v1/namespaces/{ns}"),
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        );
+        self
+    }
+
+    pub fn fail(&self, method: Method, path: &str, code: u16, message: &str) {
+        self.state()
+            .failures
+            .insert((method, path.to_string()), (code, message.to_string()));
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.state().seen.iter().map(Seen::line).collect()
+    }
+
+    pub fn clear_seen(&self) {
+        self.state().seen.clear();
+    }
+
+    /// An `ApiServer` whose requests this fake answers; the server task ends with the test.
+    pub fn api(&self) -> ApiServer {
+        let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+        let fake = self.clone();
+        tokio::spawn(async move {
+            while let Some((request, respond)) = handle.next_request().await {
+                let (parts, body) = request.into_parts();
+                let bytes = body
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                let body: Option<Value> = serde_json::from_slice(&bytes).ok();
+                let uri = parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default();
+                let seen = Seen {
+                    method: parts.method.clone(),
+                    uri,
+                    body,
+                };
+                if fake.state().silent {
+                    std::mem::forget(respond);
+                    continue;
+                }
+                let (code, value) = fake.answer(&seen);
+                fake.state().seen.push(seen);
+                let response = Response::builder()
+                    .status(code)
+                    .header("content-type", "application/json")
+                    .body(Body::from(serde_json::to_vec(&value).unwrap()))
+                    .unwrap();
+                respond.send_response(response);
+            }
+        });
+        let client = kube::Client::new(service, "default");
+        ApiServer::new(
+            client,
+            Target {
+                server: "https://fake.example:6443".into(),
+                context: Some("fake".into()),
+            },
+        )
+    }
+
+    fn answer(&self, seen: &Seen) -> (StatusCode, Value) {
+        let (path, query) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
+        let mut state = self.state();
+        if let Some((code, message)) = state.failures.get(&(seen.method.clone(), path.to_string()))
+        {
+            return status(*code, message);
+        }
+        match seen.method {
+            Method::GET if path.contains("/proxy/") => match &state.spark {
+                Some(json) => (StatusCode::OK, json.clone()),
+                None => status(503, "no endpoints available for service"),
+            },
+            Method::GET if path.ends_with("/pods") => {
+                (StatusCode::OK, json!({"items": state.pods}))
+            }
+            Method::GET if path.ends_with("/events") => {
+                (StatusCode::OK, json!({"items": state.events}))
+            }
+            Method::GET if path.ends_with("/endpointslices") => (
+                StatusCode::OK,
+                json!({"items": [{"endpoints": [{"conditions": {"ready": true}}]}]}),
+            ),
+            Method::GET if query.starts_with("labelSelector=") => {
+                let selector = percent_decode(&query["labelSelector=".len()..]);
+                let items: Vec<Value> = state
+                    .objects
+                    .iter()
+                    .filter(|(p, o)| parent_of(p) == path && matches(o, &selector))
+                    .map(|(_, o)| o.clone())
+                    .collect();
+                (StatusCode::OK, json!({"items": items}))
+            }
+            Method::GET => match state.objects.get(path) {
+                Some(object) => (StatusCode::OK, with_status(object, state.ready)),
+                None => status(404, "not found"),
+            },
+            Method::POST => {
+                let body = seen.body.clone().unwrap_or(Value::Null);
+                let name = body
+                    .pointer("/metadata/name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                state.objects.insert(format!("{path}/{name}"), body.clone());
+                (StatusCode::CREATED, body)
+            }
+            Method::PATCH => {
+                let body = seen.body.clone().unwrap_or(Value::Null);
+                let stored = server_fields(body);
+                if !query.contains("dryRun=All") {
+                    state.objects.insert(path.to_string(), stored.clone());
+                }
+                (StatusCode::OK, stored)
+            }
+            Method::DELETE => match state.objects.remove(path) {
+                Some(_) => (
+                    StatusCode::OK,
+                    json!({"kind": "Status", "status": "Success"}),
+                ),
+                None => status(404, "not found"),
+            },
+            _ => status(405, "method not allowed"),
+        }
+    }
+}
+
+fn status(code: u16, message: &str) -> (StatusCode, Value) {
+    let reason = match code {
+        404 => "NotFound",
+        409 => "Conflict",
+        403 => "Forbidden",
+        422 => "Invalid",
+        _ => "InternalError",
+    };
+    (
+        StatusCode::from_u16(code).unwrap(),
+        json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message, "reason": reason, "code": code}),
+    )
+}
+
+/// What the server adds to an applied object.
+fn server_fields(mut object: Value) -> Value {
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.insert("uid".into(), json!("0000-1111"));
+        metadata.insert("resourceVersion".into(), json!("42"));
+        metadata.insert("generation".into(), json!(1));
+        metadata.insert("creationTimestamp".into(), json!("2026-11-21T00:00:00Z"));
+        metadata.insert("managedFields".into(), json!([{"manager": "sparkup"}]));
+    }
+    object
+}
+
+/// Workloads read back with a status, ready or not.
+fn with_status(object: &Value, ready: bool) -> Value {
+    let mut object = object.clone();
+    if matches!(
+        object["kind"].as_str(),
+        Some("Deployment" | "ReplicationController")
+    ) {
+        let want = object
+            .pointer("/spec/replicas")
+            .and_then(Value::as_i64)
+            .unwrap_or(1);
+        let have = if ready { want } else { 0 };
+        object["status"] = json!({
+            "observedGeneration": 1, "replicas": want, "readyReplicas": have,
+            "updatedReplicas": have, "availableReplicas": have
+        });
+    }
+    if object["kind"] == "PersistentVolumeClaim" {
+        object["status"] = json!({"phase": "Bound"});
+    }
+    object
+}
+
+fn parent_of(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(p, _)| p)
+}
+
+fn matches(object: &Value, selector: &str) -> bool {
+    selector.split(',').all(|term| {
+        let (key, value) = term.split_once('=').unwrap_or((term, ""));
+        object
+            .pointer("/metadata/labels")
+            .and_then(|l| l.get(key))
+            .and_then(Value::as_str)
+            == Some(value)
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%' && i + 2 < bytes.len())
+            .then(|| u8::from_str_radix(&s[i + 1..i + 3], 16).ok())
+            .flatten();
+        match escaped {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}

@@ -1,0 +1,470 @@
+//! End to end: a real Spark standalone cluster started from exactly what sparkup renders.
+//!
+//! Spark comes from the `pyspark` package and the machine's Java 17; each pod is a network
+//! namespace (see `e2e/netns.rs`). The test renders the manifests, turns each pod template into a
+//! process running `docker/entrypoint.sh` with the rendered args and environment, and checks the
+//! cluster through the master's `/json/` endpoint, read from inside a namespace.
+//!
+//! Needs root, `ip` (iproute2), curl, java/javac and pyspark; ignored by a plain `cargo test`,
+//! run by the README's test command.
+
+mod netns;
+
+mod pods;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use netns::{Network, scratch, sh};
+use pods::Pod;
+use serde_json::Value;
+
+/// Two Spark clusters at once would only compete for the machine's two cores.
+static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+const MASTER: u8 = 2;
+const DRIVER: u8 = 100;
+const WORKERS: usize = 2;
+const WAIT: Duration = Duration::from_secs(120);
+/// Sum of squares of 1..=1000: n(n+1)(2n+1)/6.
+const EXPECTED: &str = "RESULT 333833500";
+
+fn worker_host(i: usize) -> u8 {
+    10 + i as u8
+}
+
+fn entrypoint() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docker/entrypoint.sh")
+        .display()
+        .to_string()
+}
+
+/// Runs sparkup with `args` and returns its standard output; any failure fails the test.
+fn sparkup_output(args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sparkup"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The rendered manifests as a JSON List, through the same stages as `sparkup render -o json`.
+fn render(sets: &[&str]) -> Value {
+    let mut args = vec!["render", "-o", "json", "--profile", "dev"];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    serde_json::from_str(&sparkup_output(&args)).unwrap()
+}
+
+/// The cluster under test: the network, the rendered pods and where their logs go.
+struct Cluster {
+    net: Network,
+    dir: PathBuf,
+    master: Pod,
+    worker: Pod,
+}
+
+impl Cluster {
+    fn start_pod(&mut self, name: &str, pod_is_master: bool, host: u8, args: Vec<String>) {
+        let pod = if pod_is_master {
+            &self.master
+        } else {
+            &self.worker
+        };
+        let pod_dir = self.dir.join(name);
+        let env = pod.environment(&self.net.ip(host), &pod_dir, &self.dir.join("claims"));
+        let mut argv = vec!["bash".to_string(), entrypoint()];
+        argv.extend(args);
+        let log = self.dir.join(format!("{name}.log"));
+        self.net.spawn(name, &env, &argv, &log);
+    }
+
+    fn start_master(&mut self) {
+        let args = self.master.args();
+        self.start_pod("master", true, MASTER, args);
+    }
+
+    fn start_worker(&mut self, i: usize) {
+        let args = self.worker.args();
+        self.start_pod(&format!("worker{i}"), false, worker_host(i), args);
+    }
+
+    fn master_json(&self) -> Option<Value> {
+        master_json(&self.net)
+    }
+
+    fn wait_for(&self, what: &str, check: impl Fn(&Value) -> bool) -> Duration {
+        wait_for(&self.net, &self.dir, what, check)
+    }
+
+    fn logs(&self) -> String {
+        logs(&self.dir)
+    }
+}
+
+/// The master's /json/, fetched by curl inside the driver's namespace.
+fn master_json(net: &Network) -> Option<Value> {
+    let url = format!("http://{}:8080/json/", net.ip(MASTER));
+    let body = net.run_in("driver", &["curl", "-sf", "--max-time", "3", &url])?;
+    serde_json::from_str(&body).ok()
+}
+
+/// Polls until `check` holds, or fails the test with every daemon's log.
+fn wait_for(net: &Network, dir: &Path, what: &str, check: impl Fn(&Value) -> bool) -> Duration {
+    let start = Instant::now();
+    while start.elapsed() < WAIT {
+        if master_json(net).is_some_and(|j| check(&j)) {
+            return start.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "timed out after {WAIT:?} waiting for {what}; last /json/: {:?}\n{}",
+        master_json(net),
+        logs(dir)
+    );
+}
+
+/// The last lines of every daemon's log, for a failure message.
+fn logs(dir: &Path) -> String {
+    let mut out = String::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "log") {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(60).collect();
+            out.push_str(&format!("==== {}\n", path.display()));
+            for line in tail.into_iter().rev() {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn workers_on(json: &Value, host: &str) -> Vec<Value> {
+    json["workers"]
+        .as_array()
+        .map(|w| w.iter().filter(|w| w["host"] == host).cloned().collect())
+        .unwrap_or_default()
+}
+
+fn alive(json: &Value) -> usize {
+    json["aliveworkers"].as_u64().unwrap_or(0) as usize
+}
+
+/// Compiles the job with the machine's javac against the Spark jars.
+fn build_job(dir: &Path) -> PathBuf {
+    let classes = dir.join("classes");
+    std::fs::create_dir_all(&classes).unwrap();
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/e2e/SumJob.java");
+    let classpath = format!("{}/jars/*", pods::spark_home());
+    sh(&[
+        "javac",
+        "-d",
+        classes.to_str().unwrap(),
+        "-cp",
+        &classpath,
+        source.to_str().unwrap(),
+    ]);
+    let jar = dir.join("sum-job.jar");
+    sh(&[
+        "jar",
+        "cf",
+        jar.to_str().unwrap(),
+        "-C",
+        classes.to_str().unwrap(),
+        ".",
+    ]);
+    jar
+}
+
+#[test]
+#[ignore = "starts a Spark cluster in network namespaces: needs root, java and pyspark"]
+fn rendered_manifests_form_a_working_spark_cluster() {
+    let list = render(&[
+        &format!("workers.replicas={WORKERS}"),
+        "sparkConf.spark.worker.timeout=4",
+        "workers.decommission=true",
+        "sparkConf.spark.executor.memory=512m",
+        "sparkConf.spark.deploy.recoveryMode=FILESYSTEM",
+        "sparkConf.spark.deploy.recoveryDirectory=/var/lib/spark-state/recovery",
+        "storage[0].name=state",
+        "storage[0].mountPath=/var/lib/spark-state",
+        "storage[0].size=1Gi",
+    ]);
+    let dir = scratch("k8s");
+    let _one_cluster_at_a_time = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = Network::new("k", 0);
+    net.hosts.push((net.ip(MASTER), "spark-master".into()));
+    net.add_host("master", MASTER);
+    net.add_host("driver", DRIVER);
+    for i in 0..WORKERS {
+        net.add_host(&format!("worker{i}"), worker_host(i));
+    }
+    let mut cluster = Cluster {
+        net,
+        dir: dir.clone(),
+        master: Pod::from_list(&list, "master"),
+        worker: Pod::from_list(&list, "worker"),
+    };
+    let rendered_env: std::collections::BTreeMap<String, String> = cluster
+        .worker
+        .environment("0.0.0.0", &dir.join("probe"), &dir.join("claims"))
+        .into_iter()
+        .collect();
+    let cores: u64 = rendered_env["SPARK_WORKER_CORES"].parse().unwrap();
+    let memory_mib: u64 = rendered_env["SPARK_WORKER_MEMORY"]
+        .trim_end_matches('m')
+        .parse()
+        .unwrap();
+
+    let start = Instant::now();
+    cluster.start_master();
+    for i in 0..WORKERS {
+        cluster.start_worker(i);
+    }
+    cluster.wait_for("all workers ALIVE", |j| {
+        j["status"] == "ALIVE" && alive(j) == WORKERS
+    });
+    println!(
+        "time to all {WORKERS} workers ALIVE: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    // Each worker registered with its own pod IP and exactly the rendered cores and memory.
+    let json = cluster.master_json().unwrap();
+    for i in 0..WORKERS {
+        let ip = cluster.net.ip(worker_host(i));
+        let mine = workers_on(&json, &ip);
+        assert_eq!(mine.len(), 1, "worker {i} at {ip}: {json}");
+        assert_eq!(mine[0]["state"], "ALIVE");
+        assert_eq!(mine[0]["cores"].as_u64(), Some(cores), "{}", mine[0]);
+        assert_eq!(mine[0]["memory"].as_u64(), Some(memory_mib), "{}", mine[0]);
+    }
+
+    // A client-mode driver in its own pod runs a job on the executors and gets the right answer.
+    let jar = build_job(&dir);
+    let mut args = vec!["submit".to_string(), "--class".into(), "SumJob".into()];
+    args.extend([jar.display().to_string(), "1000".into()]);
+    cluster.start_pod("driver", true, DRIVER, args);
+    cluster.wait_for("the job to finish", |j| {
+        j["completedapps"].as_array().is_some_and(|apps| {
+            apps.iter()
+                .any(|a| a["name"] == "sparkup-e2e" && a["state"] == "FINISHED")
+        })
+    });
+    let driver_log = std::fs::read_to_string(dir.join("driver.log")).unwrap();
+    assert!(
+        driver_log.contains(EXPECTED),
+        "driver output:\n{driver_log}\n{}",
+        cluster.logs()
+    );
+
+    // A killed worker is marked DEAD; restarted, it registers again.
+    let dead_ip = cluster.net.ip(worker_host(0));
+    cluster.net.kill("worker0");
+    cluster.wait_for("the killed worker to be DEAD", |j| {
+        workers_on(j, &dead_ip).iter().any(|w| w["state"] == "DEAD") && alive(j) == WORKERS - 1
+    });
+    cluster.start_worker(0);
+    cluster.wait_for("the restarted worker to be ALIVE", |j| {
+        workers_on(j, &dead_ip)
+            .iter()
+            .any(|w| w["state"] == "ALIVE")
+            && alive(j) == WORKERS
+    });
+
+    // A restarted master recovers its workers from the recovery directory on the claim.
+    cluster.net.kill("master");
+    let restart = Instant::now();
+    cluster.start_master();
+    cluster.wait_for("the restarted master to have its workers back", |j| {
+        j["status"] == "ALIVE" && alive(j) == WORKERS
+    });
+    println!(
+        "master restart to all workers ALIVE: {:.1} s",
+        restart.elapsed().as_secs_f64()
+    );
+    assert!(
+        std::fs::read_dir(dir.join("claims/spark-state/recovery")).is_ok_and(|d| d.count() > 0),
+        "the master wrote no recovery state"
+    );
+
+    // With decommissioning on, SIGTERM (what a kubelet sends) makes a worker decommission.
+    let leaving_ip = cluster.net.ip(worker_host(1));
+    cluster.net.signal("worker1", "TERM");
+    cluster.wait_for("the terminated worker to be DECOMMISSIONED", |j| {
+        workers_on(j, &leaving_ip)
+            .iter()
+            .any(|w| w["state"] == "DECOMMISSIONED")
+    });
+    drop(cluster);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A compose service as a process: configs, tmpfs and volumes become folders.
+struct Service {
+    hostname: String,
+    argv: Vec<String>,
+    env: Vec<(String, String)>,
+    healthcheck: Vec<String>,
+}
+
+fn compose_service(doc: &Value, name: &str, dir: &Path) -> Service {
+    let service = &doc["services"][name];
+    let home = dir.join(name);
+    let mut mounts: Vec<(String, PathBuf)> = Vec::new();
+    for config in service["configs"].as_array().cloned().unwrap_or_default() {
+        let target = Path::new(config["target"].as_str().unwrap());
+        let folder = home.join("configs");
+        std::fs::create_dir_all(&folder).unwrap();
+        let content = doc["configs"][config["source"].as_str().unwrap()]["content"]
+            .as_str()
+            .expect("inline config content");
+        std::fs::write(folder.join(target.file_name().unwrap()), content).unwrap();
+        mounts.push((target.parent().unwrap().display().to_string(), folder));
+    }
+    for (i, path) in service["tmpfs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
+        let folder = home.join(format!("tmpfs{i}"));
+        std::fs::create_dir_all(&folder).unwrap();
+        mounts.push((path.as_str().unwrap().to_string(), folder));
+    }
+    mounts.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
+    let mut env = pods::machine_env(&home);
+    for (key, value) in service["environment"].as_object().unwrap() {
+        env.push((
+            key.clone(),
+            pods::rewrite_paths(value.as_str().unwrap(), &mounts),
+        ));
+    }
+    let mut argv = vec!["bash".to_string(), entrypoint()];
+    argv.extend(
+        service["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string()),
+    );
+    let healthcheck = service["healthcheck"]["test"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .skip(1) // "CMD"
+        .map(|v| match v.as_str().unwrap() {
+            "/opt/sparkup/entrypoint.sh" => entrypoint(),
+            other => other.to_string(),
+        })
+        .collect();
+    Service {
+        hostname: service["hostname"].as_str().unwrap().to_string(),
+        argv,
+        env,
+        healthcheck,
+    }
+}
+
+#[test]
+#[ignore = "starts a Spark cluster in network namespaces: needs root, java and pyspark"]
+fn compose_file_forms_a_working_spark_cluster() {
+    let replicas = format!("workers.replicas={WORKERS}");
+    let text = sparkup_output(&["compose", "--profile", "dev", "--set", &replicas]);
+    let mut docs: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+    let doc = docs.pop().unwrap();
+    let names: Vec<String> = doc["services"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(names.len(), WORKERS + 1, "{names:?}");
+
+    let dir = scratch("compose");
+    let _one_cluster_at_a_time = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = Network::new("c", 1);
+    let services: Vec<(u8, Service)> = names
+        .iter()
+        .map(|name| {
+            let host = if name.ends_with("-master") {
+                MASTER
+            } else {
+                10 + names.iter().position(|n| n == name).unwrap() as u8
+            };
+            (host, compose_service(&doc, name, &dir))
+        })
+        .collect();
+    // Compose's DNS: every service's host name resolves to its container's address.
+    for (host, service) in &services {
+        net.hosts.push((net.ip(*host), service.hostname.clone()));
+    }
+    net.add_host("driver", DRIVER);
+    let start = Instant::now();
+    for (host, service) in &services {
+        let ns = format!("h{host}");
+        net.add_host(&ns, *host);
+        let log = dir.join(format!("{}.log", service.hostname));
+        net.spawn_as(
+            &ns,
+            Some(&service.hostname),
+            &service.env,
+            &service.argv,
+            &log,
+        );
+    }
+    wait_for(&net, &dir, "all compose workers ALIVE", |j| {
+        j["status"] == "ALIVE" && alive(j) == WORKERS
+    });
+    println!(
+        "compose: time to all {WORKERS} workers ALIVE: {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    // Without POD_IP every daemon advertised its container's own address, with the sizing the
+    // compose file sets.
+    let json = master_json(&net).unwrap();
+    for (host, service) in services.iter().filter(|(h, _)| *h != MASTER) {
+        let mine = workers_on(&json, &net.ip(*host));
+        assert_eq!(mine.len(), 1, "{}: {json}", service.hostname);
+        let env: std::collections::BTreeMap<_, _> = service.env.iter().cloned().collect();
+        assert_eq!(
+            mine[0]["cores"].as_u64(),
+            env["SPARK_WORKER_CORES"].parse().ok()
+        );
+        let memory = env["SPARK_WORKER_MEMORY"]
+            .trim_end_matches('m')
+            .parse()
+            .ok();
+        assert_eq!(mine[0]["memory"].as_u64(), memory);
+    }
+    // The compose health checks pass against the running daemons.
+    for (host, service) in &services {
+        let args: Vec<&str> = service.healthcheck.iter().map(String::as_str).collect();
+        let healthy = net.run_as(
+            &format!("h{host}"),
+            Some(&service.hostname),
+            &service.env,
+            &args,
+        );
+        assert!(
+            healthy.is_some(),
+            "{} health check failed",
+            service.hostname
+        );
+    }
+    drop(net);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,0 +1,74 @@
+//! Golden tests: every profile's render and values, and the error text of every invalid fixture.
+
+use crate::common::{assert_rejected, sparkup, sparkup_in};
+
+/// Snapshots `sparkup COMMAND --profile P` for every built-in profile as `COMMAND-P`.
+fn snapshot_every_profile(command: &str) {
+    for profile in sparkup::values::profiles::names() {
+        let run = sparkup(&[command, "--profile", profile]);
+        assert_eq!(run.code, Some(0), "{command} {profile}: {}", run.stderr);
+        insta::assert_snapshot!(format!("{command}-{profile}"), run.stdout);
+    }
+}
+
+#[test]
+fn every_profile_renders_to_its_snapshot() {
+    snapshot_every_profile("render");
+}
+
+#[test]
+fn every_profile_composes_to_its_snapshot() {
+    snapshot_every_profile("compose");
+}
+
+#[test]
+fn every_profile_values_to_its_snapshot() {
+    snapshot_every_profile("values");
+}
+
+#[test]
+fn every_invalid_fixture_is_rejected_with_its_snapshotted_message() {
+    insta::glob!("fixtures/invalid/*.yaml", |path| {
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .expect("fixture name");
+        let run = sparkup_in(dir, &["render", "-f", file], b"");
+        assert_rejected(&run);
+        insta::assert_snapshot!(run.stderr);
+    });
+}
+
+#[test]
+fn invalid_set_expressions_are_rejected_with_their_messages() {
+    let cases = [
+        "workers.replicas=abc",
+        "workers.replicas=-1",
+        "workers.replicas=1001",
+        "workers.replica=3",
+        "workers.replicas",
+        "workers..replicas=1",
+        "workers.replicas.=1",
+        "storage[x].name=a",
+        "storage[5].name=a",
+        "workers.resources.limits.memory=2x",
+        "workers.resources.limits.memory=-1Gi",
+        "master.ports.http=7077",
+        "master.ports.http=65536",
+        "image.pullPolicy=always",
+        "name.first=x",
+        "workers[0]=x",
+        "sparkConf.spark.a=1\nspark.b 2",
+        "sparkConf.notspark=1",
+        "securityContext.runAsUser=0",
+        "workers.antiAffinity=true",
+    ];
+    let mut report = String::new();
+    for case in cases {
+        let run = sparkup(&["render", "--set", case]);
+        assert_rejected(&run);
+        report.push_str(&format!("--set {case:?}\n{}\n", run.stderr));
+    }
+    insta::assert_snapshot!(report);
+}

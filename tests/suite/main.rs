@@ -1,0 +1,22 @@
+//! Every integration test, in one crate so the library is linked once.
+//!
+//! | module | what it checks | needs |
+//! | --- | --- | --- |
+//! | `cli` | exit codes, output forms, folders, user templates | nothing |
+//! | `golden` | every profile's render, compose and values; every invalid fixture's message | nothing |
+//! | `injection` | no value can change the structure of the output | nothing |
+//! | `cluster` | apply, diff, status, delete against a fake API server | nothing |
+//! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
+//! | `schema` | every render against the official Kubernetes schemas | `kubernetes-validate` (ignored tests) |
+//! | `e2e` | a real Spark cluster from the rendered manifests | root, iproute2, curl, Java 17, pyspark (ignored tests) |
+//!
+//! `cargo test` runs what needs nothing; `cargo test -- --include-ignored` runs everything.
+
+mod cli;
+mod cluster;
+mod common;
+mod e2e;
+mod golden;
+mod injection;
+mod schema;
+mod scripts;

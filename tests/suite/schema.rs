@@ -1,0 +1,149 @@
+//! Every profile, and variants that reach every template branch, validated against the official
+//! Kubernetes JSON schemas with `kubernetes-validate --strict` (unknown fields fail).
+//!
+//! Needs `kubernetes-validate` from PyPI on PATH; `.ci/run` installs it. Ignored by a plain
+//! `cargo test`, run by the README's test command.
+
+use std::process::Command;
+
+/// The API version the manifests target, as k8s-openapi's `v1_33` feature does.
+const KUBERNETES_VERSION: &str = "1.33.0";
+
+fn validate(name: &str, args: &[&str]) {
+    let dir = std::env::temp_dir().join(format!("sparkup-schema-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut full = vec!["render", "--output-dir", dir.to_str().unwrap()];
+    full.extend_from_slice(args);
+    let run = crate::common::sparkup(&full);
+    assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .filter(|p| !p.ends_with("kustomization.yaml"))
+        .collect();
+    files.sort();
+    let out = Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet", "-k", KUBERNETES_VERSION])
+        .args(&files)
+        .output()
+        .expect("kubernetes-validate on PATH (pip install kubernetes-validate)");
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "{name}: schema validation failed:\n{report}"
+    );
+    assert!(!report.contains("ERROR"), "{name}:\n{report}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+#[ignore = "needs kubernetes-validate; run by the README's test command"]
+fn every_profile_passes_strict_schema_validation() {
+    for profile in sparkup::values::profiles::names() {
+        validate(profile, &["--profile", profile]);
+    }
+}
+
+#[test]
+#[ignore = "needs kubernetes-validate; run by the README's test command"]
+fn every_template_branch_passes_strict_schema_validation() {
+    validate(
+        "replication-controllers",
+        &[
+            "--set",
+            "master.kind=ReplicationController",
+            "--set",
+            "workers.kind=ReplicationController",
+            "--set",
+            "workers.antiAffinity=hard",
+        ],
+    );
+    validate(
+        "everything",
+        &[
+            "--profile",
+            "prod",
+            "--set",
+            "master.service.type=LoadBalancer",
+            "--set",
+            "master.service.annotations.example.com/lb=internal",
+            "--set",
+            "image.pullSecrets[0]=regcred",
+            "--set",
+            "image.tag=sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+            "--set",
+            "serviceAccountName=spark",
+            "--set",
+            "envFrom[0].secret=s3-credentials",
+            "--set",
+            "envFrom[1].configMap=settings",
+            "--set",
+            "envFrom[1].prefix=APP_",
+            "--set",
+            "env.AWS_REGION=eu-west-1",
+            "--set",
+            "workers.nodeSelector.disktype=ssd",
+            "--set",
+            "workers.tolerations[0].key=dedicated",
+            "--set",
+            "workers.tolerations[0].operator=Equal",
+            "--set",
+            "workers.tolerations[0].value=spark",
+            "--set",
+            "workers.tolerations[0].effect=NoSchedule",
+            "--set",
+            "master.podLabels.team=data",
+            "--set",
+            "workers.podAnnotations.prometheus.io/scrape=true",
+            "--set",
+            "storage[1].existingClaim=shared-code",
+            "--set",
+            "storage[1].size=null",
+            "--set",
+            "storage[1].readOnly=true",
+            "--set",
+            "storage[0].storageClassName=fast",
+            "--set",
+            "labels.team=data",
+            "--set",
+            "annotations.owner=data-platform@example.com",
+        ],
+    );
+}
+
+/// Every profile's compose file, checked against the Compose specification.
+#[test]
+#[ignore = "needs check-jsonschema; run by the README's test command"]
+fn every_compose_file_passes_the_compose_specification() {
+    let dir = std::env::temp_dir().join(format!("sparkup-compose-schema-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files = Vec::new();
+    for profile in sparkup::values::profiles::names() {
+        let file = dir.join(format!("{profile}.yaml"));
+        let run = crate::common::sparkup(&[
+            "compose",
+            "--profile",
+            profile,
+            "-o",
+            file.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, Some(0), "{profile}: {}", run.stderr);
+        files.push(file.display().to_string());
+    }
+    let out = Command::new("check-jsonschema")
+        .args(["--builtin-schema", "vendor.compose-spec"])
+        .args(&files)
+        .output()
+        .expect("check-jsonschema on PATH (pip install check-jsonschema)");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
