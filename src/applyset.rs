@@ -5,6 +5,9 @@
 //! same label; both need these names, neither needs the other, so they live here, pure and below
 //! both.
 
+// The parent's own labels and annotations serve only the cluster commands.
+#![cfg_attr(not(feature = "kube"), allow(dead_code))]
+
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 

@@ -27,6 +27,7 @@ mod applyset;
 pub mod cli;
 mod error;
 mod json;
+#[cfg(feature = "kube")]
 pub mod kube;
 pub mod render;
 mod spark;

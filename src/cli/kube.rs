@@ -5,16 +5,138 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context as _;
+use std::path::PathBuf;
 
-use super::args::{ApplyArgs, DiffArgs, DiffFormat, KubeArgs};
-use super::print::{EXIT_CHANGES, EXIT_UNHEALTHY, print};
+use anyhow::Context as _;
+use clap::Args;
+
+use super::args::ValuesArgs;
+use super::print::print;
 use super::render::build_objects;
 use crate::kube::{
-    self, Action, ApiServer, ApplyOptions, Change, DiffOptions, Progress, Summary, WaitOptions,
+    self, Action, ApiServer, ApplyOptions, Change, ConnectOptions, DiffOptions, Progress, Summary,
+    WaitOptions,
 };
 use crate::render::Object;
 use crate::values::Cluster;
+/// `diff`: something would change, as `kubectl diff` has it.
+const EXIT_CHANGES: u8 = 1;
+/// `status`: the cluster is not healthy.
+const EXIT_UNHEALTHY: u8 = 1;
+
+/// Values, templates and the cluster to talk to.
+#[derive(Debug, Args)]
+pub struct KubeArgs {
+    #[command(flatten)]
+    pub values: ValuesArgs,
+    /// Namespace of every object (overrides the `namespace` value)
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, or the pod's service account)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use instead of the current one
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Use the templates in this folder instead of the built-in ones of the same name
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+impl KubeArgs {
+    /// The values with `-n` applied last, as a `--set` would be.
+    pub(super) fn values(&self) -> ValuesArgs {
+        let mut values = self.values.clone();
+        if let Some(ns) = &self.namespace {
+            values.sets.push(format!("namespace={ns}"));
+        }
+        values
+    }
+
+    pub(super) fn connect_options(&self) -> ConnectOptions {
+        ConnectOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Take over fields that another field manager owns
+    #[arg(long)]
+    pub force_conflicts: bool,
+    /// Also prune PersistentVolumeClaims that are no longer rendered (deletes their data)
+    #[arg(long)]
+    pub prune_pvcs: bool,
+    /// Show what would change and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not wait for the rollouts and the Spark master
+    #[arg(long)]
+    pub no_wait: bool,
+    /// How long to wait, e.g. 90s, 10m
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Print Secret data instead of masking it
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Output: a unified diff, or JSON for CI
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    pub output: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// Also delete the PersistentVolumeClaims (and so their data)
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// `90`, `90s`, `10m`, `1h`.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 90s, 10m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => {
+            return Err(format!(
+                "invalid duration {text:?}: expected e.g. 90s, 10m or 1h"
+            ));
+        }
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
 /// What a cluster command does once it is connected.
 pub(super) enum Operation<'a> {
     Apply(&'a ApplyArgs),

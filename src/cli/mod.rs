@@ -2,6 +2,7 @@
 //! stages and prints what they return. All terminal output is written here.
 
 mod args;
+#[cfg(feature = "kube")]
 mod kube;
 mod print;
 mod render;
@@ -11,11 +12,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::values::profiles;
-pub use args::{
-    ApplyArgs, ComposeArgs, DeleteArgs, DiffArgs, DiffFormat, KubeArgs, RenderArgs, StatusArgs,
-    ValuesArgs, ValuesCommandArgs,
+pub use args::{ComposeArgs, RenderArgs, ValuesArgs, ValuesCommandArgs};
+#[cfg(feature = "kube")]
+pub use kube::{
+    ApplyArgs, DeleteArgs, DiffArgs, DiffFormat, KubeArgs, StatusArgs, apply_command, diff_command,
 };
-pub use kube::{apply_command, diff_command};
 pub use print::EXIT_ERROR;
 use print::print;
 
@@ -47,20 +48,24 @@ pub enum Command {
         sparkup compose --profile dev -o compose.yaml && docker compose -f compose.yaml up\n  \
         sparkup compose --set workers.replicas=3 | docker compose -f - up")]
     Compose(ComposeArgs),
+    #[cfg(feature = "kube")]
     /// Make the cluster match: server-side apply, prune, wait until Spark is up
     #[command(after_help = "Examples:\n  \
         sparkup apply --profile prod -f site.yaml\n  \
         sparkup apply --profile dev -n spark-dev --timeout 5m\n  \
         sparkup apply --profile prod --dry-run")]
     Apply(ApplyArgs),
+    #[cfg(feature = "kube")]
     /// Show what an apply would change (exit 0: nothing, 1: changes, 2: error)
     #[command(after_help = "Examples:\n  \
         sparkup diff --profile prod -f site.yaml\n  \
         sparkup diff --profile prod -o json > plan.json")]
     Diff(DiffArgs),
+    #[cfg(feature = "kube")]
     /// Show the instance's objects and Spark's view of the cluster (exit 1 when not healthy)
     #[command(after_help = "Example:\n  sparkup status --profile prod -n spark")]
     Status(StatusArgs),
+    #[cfg(feature = "kube")]
     /// Delete the instance's objects; PersistentVolumeClaims stay unless --purge
     #[command(after_help = "Examples:\n  \
         sparkup delete --profile dev -n spark-dev\n  \
@@ -81,9 +86,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Render(args) => render::render_command(&args),
         Command::Values(args) => render::values_command(&args),
         Command::Compose(args) => render::compose_command(&args),
+        #[cfg(feature = "kube")]
         Command::Apply(args) => kube::run(&args.kube, kube::Operation::Apply(&args)),
+        #[cfg(feature = "kube")]
         Command::Diff(args) => kube::run(&args.kube, kube::Operation::Diff(&args)),
+        #[cfg(feature = "kube")]
         Command::Status(args) => kube::run(&args.kube, kube::Operation::Status),
+        #[cfg(feature = "kube")]
         Command::Delete(args) => {
             kube::run(&args.kube, kube::Operation::Delete { purge: args.purge })
         }

@@ -1,15 +1,11 @@
 //! Everything the command line writes: stdout that a closed pipe does not turn into an error,
-//! and the exit codes.
+//! and the exit code of every error.
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-/// `diff`: something would change, as `kubectl diff` has it.
-pub(super) const EXIT_CHANGES: u8 = 1;
-/// `status`: the cluster is not healthy.
-pub(super) const EXIT_UNHEALTHY: u8 = 1;
 /// Every error; 1 is kept for "differences found" (`diff`), as kubectl does.
 pub const EXIT_ERROR: u8 = 2;
 

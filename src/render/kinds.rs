@@ -1,6 +1,9 @@
 //! The kinds sparkup renders or accepts from a user's templates: their REST names, scope, apply
 //! stage and the k8s-openapi type every object of the kind is checked against.
 
+// The REST names and the lookups by group-kind serve only the cluster commands.
+#![cfg_attr(not(feature = "kube"), allow(dead_code))]
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

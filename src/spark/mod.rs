@@ -3,5 +3,6 @@
 //! Nothing here knows about values files, templates or Kubernetes.
 
 pub(crate) mod conf;
+#[cfg(feature = "kube")]
 pub(crate) mod master;
 pub(crate) mod sizing;
