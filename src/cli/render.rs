@@ -44,13 +44,11 @@ pub(super) fn compose_command(args: &ComposeArgs) -> anyhow::Result<ExitCode> {
     let opts = RenderOptions {
         templates: args.templates.clone(),
     };
-    let text = render::compose(&cluster, &opts)?;
-    if !cluster.spec.env_from.is_empty() {
-        eprintln!(
-            "warning: envFrom names Kubernetes Secrets and ConfigMaps, which docker-compose cannot \
-             read: set those variables under `env` for compose"
-        );
+    let compose = render::compose(&cluster, &opts)?;
+    for warning in &compose.warnings {
+        eprintln!("warning: {warning}");
     }
+    let text = compose.text;
     match &args.output {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;

@@ -1,22 +1,83 @@
 //! The same cluster as a docker-compose file, for trying it on one machine.
 //!
 //! The compose template sees the same context as the Kubernetes templates, so the daemons get the
-//! same arguments, environment and `spark-defaults.conf`; what compose cannot express (the
-//! downward API) is left to the entrypoint, which falls back to the container's own address.
+//! same launcher, arguments, environment and `spark-defaults.conf`, plus what only compose needs:
+//! one service per daemon, published ports that never collide, bound to `compose.publishAddress`
+//! (loopback unless asked), and the environment without the downward API (the launcher falls back
+//! to the container's own address). What compose cannot express is a warning, never a silent
+//! drop. Compose interpolates `$VAR` in every value, so every `$` is written as `$$`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::Value;
 
 use super::RenderOptions;
+use super::context::{Context, Workload};
 use super::templates;
-use crate::error::Error;
+use crate::error::{Error, quote};
 use crate::values::Cluster;
+use crate::values::quantity::MIB;
+use crate::values::spec::Resources;
 
-/// Renders the compose file and checks that it is a YAML mapping with services; the result is
-/// re-serialized so its layout does not depend on the template's.
-pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<String, Error> {
-    let text = templates::render_compose(cluster, opts)?;
+/// A rendered compose file and what it could not express.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compose {
+    /// The compose file, YAML.
+    pub text: String,
+    /// Values left out or changed, each naming the value and why.
+    pub warnings: Vec<String>,
+}
+
+/// What the compose template sees: the cluster's context and the compose services.
+#[derive(Serialize)]
+struct ComposeContext<'a> {
+    #[serde(flatten)]
+    cluster: &'a Context<'a>,
+    compose: Project,
+}
+
+#[derive(Serialize)]
+struct Project {
+    services: Vec<Service>,
+}
+
+/// One container: the master, or one worker replica.
+#[derive(Serialize)]
+struct Service {
+    /// The service name, also its host name on the compose network.
+    name: String,
+    environment: BTreeMap<String, String>,
+    /// `address:host-port:container-port`.
+    ports: Vec<String>,
+    /// Scratch space: writable by the Spark user and executable, since Spark loads native
+    /// libraries (zstd, snappy) from its temporary folder; docker mounts tmpfs `noexec` otherwise.
+    tmpfs: Vec<String>,
+    cpus: Option<String>,
+    memory: Option<String>,
+    /// The UI port the health check asks.
+    health_port: u16,
+    /// The service this one waits for until it is healthy.
+    depends_on: Option<String>,
+    /// Index of its workload in `workloads`.
+    workload: usize,
+}
+
+/// Renders the compose file, checks that it is a YAML mapping with services, escapes `$`, and
+/// re-serializes it so its layout does not depend on the template's.
+pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, Error> {
+    let context = Context::new(cluster);
+    let mut warnings = Vec::new();
+    let project = project(cluster, &context, &mut warnings);
+    let compose_context = ComposeContext {
+        cluster: &context,
+        compose: project,
+    };
+    let text = templates::render_compose(&compose_context, opts)?;
     let origin = "compose file";
-    let mut docs: Vec<serde_json::Value> = crate::values::parse_yaml(&text)
+    let mut docs: Vec<Value> = crate::values::parse_yaml(&text)
         .map_err(|e| Error::manifest(origin, format!("not valid YAML: {e}")))?;
-    let doc = match (docs.pop(), docs.is_empty()) {
+    let mut doc = match (docs.pop(), docs.is_empty()) {
         (Some(doc), true) if doc.get("services").is_some_and(|s| s.is_object()) => doc,
         _ => {
             return Err(Error::manifest(
@@ -25,5 +86,202 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<String, E
             ));
         }
     };
-    super::output::to_yaml(&doc)
+    escape_dollars(&mut doc);
+    Ok(Compose {
+        text: super::output::to_yaml(&doc)?,
+        warnings,
+    })
+}
+
+fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Project {
+    let spec = &cluster.spec;
+    let master_env = environment(&context.workloads[0], cluster, warnings);
+    let worker_env = environment(&context.workloads[1], cluster, warnings);
+    for source in &spec.env_from {
+        let (kind, name) = match (&source.secret, &source.config_map) {
+            (Some(secret), _) => ("Secret", secret),
+            (_, Some(config_map)) => ("ConfigMap", config_map),
+            _ => continue,
+        };
+        warnings.push(format!(
+            "envFrom: the {kind} {} is a Kubernetes object that docker-compose cannot read: it is \
+             left out; set its variables under `env`",
+            quote(name)
+        ));
+    }
+    let mut ports = Ports::new(&spec.compose.publish_address);
+    let master = &context.workloads[0];
+    let mut services = vec![Service {
+        name: master.name.clone(),
+        environment: master_env,
+        ports: master
+            .ports
+            .iter()
+            .map(|p| ports.publish(&master.name, p.port, p.port, warnings))
+            .collect(),
+        tmpfs: tmpfs(master),
+        cpus: cpus(master.resources),
+        memory: memory(master.resources),
+        health_port: master.ports[1].port,
+        depends_on: None,
+        workload: 0,
+    }];
+    let worker = &context.workloads[1];
+    let http = worker.ports[1].port;
+    for i in 1..=worker.replicas {
+        let name = format!("{}-{i}", worker.name);
+        let wanted = http.saturating_add(u16::try_from(i - 1).unwrap_or(u16::MAX));
+        services.push(Service {
+            ports: vec![ports.publish(&name, wanted, http, warnings)],
+            name,
+            environment: worker_env.clone(),
+            tmpfs: tmpfs(worker),
+            cpus: cpus(worker.resources),
+            memory: memory(worker.resources),
+            health_port: http,
+            depends_on: Some(master.name.clone()),
+            workload: 1,
+        });
+    }
+    Project { services }
+}
+
+/// The container's environment: the pod's, less what needs the downward API. sparkup's own
+/// `$(POD_IP)` values are left to the launcher's fallback; a user's is a warning.
+fn environment(
+    workload: &Workload,
+    cluster: &Cluster,
+    warnings: &mut Vec<String>,
+) -> BTreeMap<String, String> {
+    let mut environment = BTreeMap::new();
+    for var in &workload.env {
+        let Some(value) = &var.value else { continue };
+        if !value.contains("$(") {
+            environment.insert(var.name.clone(), value.clone());
+            continue;
+        }
+        let from_user = cluster.spec.env.get(&var.name) == Some(value);
+        if from_user && workload.component == "master" {
+            warnings.push(format!(
+                "env.{}: {} uses Kubernetes' $(VAR) expansion, which docker-compose does not do: \
+                 it is left out of the compose file",
+                var.name,
+                quote(value)
+            ));
+        }
+    }
+    environment
+}
+
+/// Published host ports, handed out so that no two services ask for the same one.
+struct Ports<'a> {
+    address: &'a str,
+    taken: BTreeMap<u16, String>,
+}
+
+impl<'a> Ports<'a> {
+    fn new(address: &'a str) -> Ports<'a> {
+        Ports {
+            address,
+            taken: BTreeMap::new(),
+        }
+    }
+
+    /// `address:host:container`, with `wanted` as the host port, or the next free one above it
+    /// (with a warning naming both services) when another service has it.
+    fn publish(
+        &mut self,
+        service: &str,
+        wanted: u16,
+        container: u16,
+        warnings: &mut Vec<String>,
+    ) -> String {
+        let mut host = wanted;
+        while self.taken.contains_key(&host) && host < u16::MAX {
+            host += 1;
+        }
+        if host != wanted {
+            warnings.push(format!(
+                "{service}: host port {wanted} is already published for {}: published on {host} \
+                 instead",
+                self.taken[&wanted]
+            ));
+        }
+        self.taken.insert(host, service.to_string());
+        let address = match self.address.contains(':') {
+            true => format!("[{}]", self.address),
+            false => self.address.to_string(),
+        };
+        format!("{address}:{host}:{container}")
+    }
+}
+
+fn tmpfs(workload: &Workload) -> Vec<String> {
+    let unique: BTreeSet<&str> = workload.scratch.iter().map(|(_, path)| *path).collect();
+    unique
+        .into_iter()
+        .map(|path| format!("{path}:exec,mode=1777"))
+        .collect()
+}
+
+fn cpus(resources: &Resources) -> Option<String> {
+    let cpu = resources.limits.cpu.as_ref()?;
+    Some(format!("{}", cpu.millis() as f64 / 1000.0))
+}
+
+fn memory(resources: &Resources) -> Option<String> {
+    let memory = resources.limits.memory.as_ref()?;
+    Some(format!("{}m", memory.whole() / MIB))
+}
+
+/// Compose replaces `$VAR` and `${VAR}` in every value; `$$` is a literal `$`.
+fn escape_dollars(value: &mut Value) {
+    match value {
+        Value::String(s) if s.contains('$') => *s = s.replace('$', "$$"),
+        Value::Array(items) => items.iter_mut().for_each(escape_dollars),
+        Value::Object(map) => map.values_mut().for_each(escape_dollars),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_dollar_is_doubled() {
+        let mut doc = serde_json::json!({"a": ["x$y", "${Z}"], "b": {"c": "$$"}, "d": 3});
+        escape_dollars(&mut doc);
+        assert_eq!(
+            doc,
+            serde_json::json!({"a": ["x$$y", "$${Z}"], "b": {"c": "$$$$"}, "d": 3})
+        );
+    }
+
+    #[test]
+    fn colliding_ports_move_up_and_say_so() {
+        let mut ports = Ports::new("127.0.0.1");
+        let mut warnings = Vec::new();
+        assert_eq!(
+            ports.publish("m", 8080, 8080, &mut warnings),
+            "127.0.0.1:8080:8080"
+        );
+        assert_eq!(
+            ports.publish("w-1", 8080, 8080, &mut warnings),
+            "127.0.0.1:8081:8080"
+        );
+        assert_eq!(
+            ports.publish("w-2", 8081, 8080, &mut warnings),
+            "127.0.0.1:8082:8080"
+        );
+        assert_eq!(
+            warnings,
+            [
+                "w-1: host port 8080 is already published for m: published on 8081 instead",
+                "w-2: host port 8081 is already published for w-1: published on 8082 instead"
+            ]
+        );
+        let mut v6 = Ports::new("::1");
+        assert_eq!(v6.publish("m", 1, 2, &mut warnings), "[::1]:1:2");
+    }
 }

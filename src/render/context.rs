@@ -21,8 +21,12 @@ use crate::values::spec::{
     WorkloadKind,
 };
 
-/// Where the ConfigMap with `spark-defaults.conf` is mounted; `SPARK_CONF_DIR` points here.
+/// Where the ConfigMap is mounted: `conf/spark-defaults.conf` and the launcher `bin/sparkup.sh`.
+pub(crate) const SPARKUP_DIR: &str = "/etc/sparkup";
+/// `SPARK_CONF_DIR`: the folder with `spark-defaults.conf`.
 pub(crate) const CONF_DIR: &str = "/etc/sparkup/conf";
+/// The role launcher every container runs with bash, whatever the image's entrypoint.
+pub(crate) const LAUNCHER: &str = include_str!("../../templates/launcher.sh");
 /// Scratch space for executors and shuffle files (an emptyDir, the root file system is read-only).
 pub(crate) const LOCAL_DIR: &str = "/tmp";
 /// A worker's application folders (jars, logs of executors).
@@ -52,12 +56,25 @@ pub(crate) struct Image<'a> {
     pub pull_secrets: &'a [String],
 }
 
+/// The ConfigMap every pod mounts at `mount_path` (compose: inline configs).
 #[derive(Debug, Serialize)]
 pub(crate) struct Config {
     pub name: String,
     pub mount_path: &'static str,
-    pub spark_defaults: String,
+    pub files: Vec<ConfigFile>,
+    /// A fingerprint of every file, so pods restart when what they read changes.
     pub hash: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ConfigFile {
+    /// The ConfigMap key (compose: the config's name).
+    pub key: &'static str,
+    /// Where it lands under the mount, e.g. `conf/spark-defaults.conf`.
+    pub path: &'static str,
+    /// The whole path in the container.
+    pub target: String,
+    pub content: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,6 +118,8 @@ pub(crate) struct Workload<'a> {
     pub selector: BTreeMap<String, String>,
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
+    /// The launcher, run with bash: `command` in a pod, `entrypoint` in compose.
+    pub command: Vec<String>,
     pub args: Vec<String>,
     pub env: Vec<EnvVar>,
     pub env_from: Vec<EnvFromSource>,
@@ -112,51 +131,12 @@ pub(crate) struct Workload<'a> {
     pub termination_grace_period_seconds: Option<u32>,
     /// emptyDir volumes as (name, mount path).
     pub scratch: Vec<(&'static str, &'static str)>,
-    /// What docker-compose needs in other words than Kubernetes.
-    pub compose: ComposeSettings,
-}
-
-/// A workload as a docker-compose service: no downward API (the entrypoint falls back to the
-/// container's own address), limits in compose's units.
-#[derive(Debug, Serialize)]
-pub(crate) struct ComposeSettings {
-    pub environment: BTreeMap<String, String>,
-    pub cpus: Option<String>,
-    pub memory: Option<String>,
-}
-
-impl ComposeSettings {
-    fn new(env: &[EnvVar], resources: &Resources) -> ComposeSettings {
-        let environment = env
-            .iter()
-            .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
-            .filter(|(_, value)| !value.contains("$(POD_IP)"))
-            .collect();
-        let limits = &resources.limits;
-        ComposeSettings {
-            environment,
-            cpus: limits
-                .cpu
-                .as_ref()
-                .map(|q| format!("{}", q.millis() as f64 / 1000.0)),
-            memory: limits
-                .memory
-                .as_ref()
-                .map(|q| format!("{}m", q.whole() / crate::values::quantity::MIB)),
-        }
-    }
 }
 
 impl<'a> Context<'a> {
     pub(crate) fn new(cluster: &'a Cluster) -> Context<'a> {
         let spec = &cluster.spec;
-        let spark_defaults = spark_conf::render(&spark_conf(spec));
-        let config = Config {
-            name: format!("{}-config", spec.name),
-            mount_path: CONF_DIR,
-            hash: format!("{:016x}", fnv1a(spark_defaults.as_bytes())),
-            spark_defaults,
-        };
+        let config = config(spec);
         Context {
             name: &spec.name,
             namespace: &spec.namespace,
@@ -171,6 +151,37 @@ impl<'a> Context<'a> {
     }
 }
 
+fn config(spec: &ClusterSpec) -> Config {
+    let file = |key, path: &'static str, content| ConfigFile {
+        key,
+        path,
+        target: format!("{SPARKUP_DIR}/{path}"),
+        content,
+    };
+    let files = vec![
+        file(
+            "spark-defaults.conf",
+            "conf/spark-defaults.conf",
+            spark_conf::render(&spark_conf(spec)),
+        ),
+        file("sparkup.sh", "bin/sparkup.sh", LAUNCHER.to_string()),
+    ];
+    let hash = files
+        .iter()
+        .fold(FNV_OFFSET, |hash, f| fnv1a(hash, f.content.as_bytes()));
+    Config {
+        name: format!("{}-config", spec.name),
+        mount_path: SPARKUP_DIR,
+        files,
+        hash: format!("{hash:016x}"),
+    }
+}
+
+/// `bash <launcher>`: bash runs it from the read-only ConfigMap mount, whatever the image.
+fn launcher_command() -> Vec<String> {
+    vec!["bash".into(), format!("{SPARKUP_DIR}/bin/sparkup.sh")]
+}
+
 /// The URL workers and drivers use: the master Service's DNS name, which is stable across
 /// master restarts, unlike the master pod's IP.
 pub(crate) fn master_url(spec: &ClusterSpec) -> String {
@@ -179,7 +190,28 @@ pub(crate) fn master_url(spec: &ClusterSpec) -> String {
 
 /// sparkup's own properties first, so a user's `sparkConf` can override them.
 fn spark_conf(spec: &ClusterSpec) -> BTreeMap<String, String> {
-    let mut conf = BTreeMap::from([("spark.master".to_string(), master_url(spec))]);
+    let mut conf = BTreeMap::from([
+        ("spark.master".to_string(), master_url(spec)),
+        // A worker that loses its master redials the address the master advertised, the old pod
+        // IP, unless told to dial the Service name it was given: a replaced master pod would
+        // otherwise never see its workers again.
+        (
+            "spark.worker.preferConfiguredMasterAddress".to_string(),
+            "true".to_string(),
+        ),
+    ]);
+    if spec.workers.decommission {
+        // Applications move their cached and shuffle blocks off a decommissioning worker's
+        // executors to the others, instead of recomputing them after it has gone.
+        for key in [
+            "spark.decommission.enabled",
+            "spark.storage.decommission.enabled",
+            "spark.storage.decommission.rddBlocks.enabled",
+            "spark.storage.decommission.shuffleBlocks.enabled",
+        ] {
+            conf.insert(key.to_string(), "true".to_string());
+        }
+    }
     conf.extend(spec.spark_conf.clone());
     conf
 }
@@ -261,7 +293,6 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
     ];
     let env = container_env(spec, &env);
     Workload {
-        compose: ComposeSettings::new(&env, &m.resources),
         name: format!("{}-master", spec.name),
         component: "master",
         kind: m.kind,
@@ -270,6 +301,7 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         selector: selector(spec, "master"),
         pod_labels: pod_labels(spec, "master", &m.pod_labels),
         pod_annotations: pod_annotations(&m.pod_annotations, config),
+        command: launcher_command(),
         args: vec!["master".into()],
         env,
         env_from: env_from(spec),
@@ -306,7 +338,6 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
     let selector = selector(spec, "worker");
     let env = container_env(spec, &env);
     Workload {
-        compose: ComposeSettings::new(&env, &w.resources),
         name: format!("{}-worker", spec.name),
         component: "worker",
         kind: w.kind,
@@ -314,6 +345,7 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         strategy: "RollingUpdate",
         pod_labels: pod_labels(spec, "worker", &w.pod_labels),
         pod_annotations: pod_annotations(&w.pod_annotations, config),
+        command: launcher_command(),
         args: vec!["worker".into(), master_url(spec)],
         env,
         env_from: env_from(spec),
@@ -361,7 +393,6 @@ fn container_env(spec: &ClusterSpec, role_env: &[(&str, String)]) -> Vec<EnvVar>
     };
     let fixed = [
         ("SPARK_PUBLIC_DNS", "$(POD_IP)".to_string()),
-        ("SPARK_LOCAL_IP", "$(POD_IP)".to_string()),
         ("SPARK_CONF_DIR", CONF_DIR.to_string()),
     ];
     let user = spec.env.iter().map(|(k, v)| (k.as_str(), v.clone()));
@@ -433,9 +464,12 @@ fn spread(
     Some(affinity)
 }
 
-/// FNV-1a, 64 bit: a stable fingerprint of the configuration for the pod annotation.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64 bit, continued from `hash`: a stable fingerprint of the configuration for the pod
+/// annotation.
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
 }

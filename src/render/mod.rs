@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::values::Cluster;
+pub use compose::Compose;
 pub use manifests::Object;
 pub use output::{Format, OutputOptions, format_all, to_yaml, write_dir};
 
@@ -34,7 +35,7 @@ pub fn render(cluster: &Cluster, opts: &RenderOptions) -> Result<Vec<Object>, Er
     manifests::build(&rendered, &cluster.spec)
 }
 
-/// The same cluster as a docker-compose file (YAML text).
-pub fn compose(cluster: &Cluster, opts: &RenderOptions) -> Result<String, Error> {
+/// The same cluster as a docker-compose file, with what compose could not express.
+pub fn compose(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, Error> {
     compose::build(cluster, opts)
 }

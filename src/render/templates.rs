@@ -68,8 +68,11 @@ pub(crate) fn render(
     Ok(out)
 }
 
-/// Renders the docker-compose file for the cluster (YAML text, not yet checked).
-pub(crate) fn render_compose(cluster: &Cluster, opts: &RenderOptions) -> Result<String, Error> {
+/// Renders the docker-compose file from its context (YAML text, not yet checked).
+pub(crate) fn render_compose(
+    context: &impl serde::Serialize,
+    opts: &RenderOptions,
+) -> Result<String, Error> {
     let (name, builtin) = COMPOSE_TEMPLATE;
     let text = match &opts.templates {
         Some(dir) if dir.join(name).is_file() => std::fs::read_to_string(dir.join(name))
@@ -77,7 +80,7 @@ pub(crate) fn render_compose(cluster: &Cluster, opts: &RenderOptions) -> Result<
         _ => builtin.to_string(),
     };
     let env = environment(&[(name.to_string(), text)])?;
-    let context = Value::from(minijinja::value::Serde(Context::new(cluster)));
+    let context = Value::from(minijinja::value::Serde(context));
     env.get_template(name)
         .and_then(|t| t.render(&context))
         .map_err(|e| template_error(name, &e))

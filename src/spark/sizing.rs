@@ -9,11 +9,14 @@
 //! - the worker daemon's heap `D` (`workers.daemonMemory`, `SPARK_DAEMON_MEMORY`);
 //! - the daemon JVM's off-heap (metaspace, code cache, thread stacks, direct buffers);
 //! - the executors' heaps, which is what the worker offers (`SPARK_WORKER_MEMORY`);
-//! - the executors' off-heap.
+//! - the executors' off-heap, for every executor the worker can host: one per
+//!   `spark.executor.cores` of its cores (one per core when that is unset), since each
+//!   application gets its own executors.
 //!
-//! For both JVMs the off-heap allowance is Spark's own rule for container overhead
+//! For every JVM the off-heap allowance is Spark's own rule for container overhead
 //! (`spark.executor.memoryOverhead`): the larger of 384 MiB and 10 % of the heap. The worker
-//! therefore offers the largest `E` with `D + max(384, D/10) + E + max(384, E/10) <= L`.
+//! therefore offers the largest `E` that `k` executors can share, each with its own off-heap:
+//! `D + max(384, D/10) + E + k * max(384, E/k/10) <= L`.
 //! Standalone mode does not count executor overhead against the worker memory, which is exactly
 //! why it is subtracted here.
 
@@ -24,8 +27,8 @@ pub(crate) const MIN_OVERHEAD_MIB: u64 = 384;
 pub(crate) const MIN_EXECUTOR_MIB: u64 = 512;
 /// Smallest heap a master or worker daemon is given.
 pub(crate) const MIN_DAEMON_MIB: u64 = 128;
-/// Smallest master container: the master's heap is three quarters of it, the rest off-heap.
-pub(crate) const MIN_MASTER_MIB: u64 = 512;
+/// Smallest master container: a heap of 128 MiB and its 384 MiB off-heap.
+pub(crate) const MIN_MASTER_MIB: u64 = MIN_DAEMON_MIB + MIN_OVERHEAD_MIB;
 
 /// Derived settings, visible in the rendered manifests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +48,23 @@ pub(crate) fn overhead_mib(heap_mib: u64) -> u64 {
     MIN_OVERHEAD_MIB.max(heap_mib / 10)
 }
 
-/// The master's heap in a container of `limit_mib`: three quarters, the rest is off-heap.
+/// The master's heap in a container of `limit_mib`: the largest `h` with `h + overhead(h)`
+/// inside it, the same rule as for every other JVM.
 pub(crate) fn master_heap_mib(limit_mib: u64) -> u64 {
-    limit_mib * 3 / 4
+    heaps_mib(limit_mib, 1)
+}
+
+/// The largest total heap `m` that `jvms` JVMs sharing it equally can have with their off-heap
+/// inside `available_mib`: `m + jvms * max(384, m / jvms / 10) <= available`, that is
+/// `m + max(384 * jvms, m / 10) <= available`.
+fn heaps_mib(available_mib: u64, jvms: u64) -> u64 {
+    let floor = MIN_OVERHEAD_MIB * jvms.max(1);
+    if available_mib >= 11 * floor {
+        // Past 10 x the floor of heap the 10 % term is the larger one: m * 1.1 <= available.
+        available_mib * 10 / 11
+    } else {
+        available_mib.saturating_sub(floor)
+    }
 }
 
 /// What a worker daemon with this heap takes of its container, off-heap included.
@@ -55,19 +72,24 @@ pub(crate) fn daemon_footprint_mib(daemon_mib: u64) -> u64 {
     daemon_mib + overhead_mib(daemon_mib)
 }
 
-/// The smallest worker container that still offers the smallest executor.
-pub(crate) fn min_worker_limit_mib(daemon_mib: u64) -> u64 {
-    daemon_footprint_mib(daemon_mib) + MIN_EXECUTOR_MIB + MIN_OVERHEAD_MIB
+/// How many executors a worker of `cores` can host at once: one per `executor_cores` (several
+/// applications each get their own), or one per core when applications choose their own.
+pub(crate) fn executors_per_worker(cores: u64, executor_cores: Option<u64>) -> u64 {
+    (cores / executor_cores.unwrap_or(1).max(1)).max(1)
+}
+
+/// The smallest worker container that still offers the smallest executor beside the off-heap
+/// of every executor it can host.
+pub(crate) fn min_worker_limit_mib(daemon_mib: u64, executors: u64) -> u64 {
+    daemon_footprint_mib(daemon_mib) + MIN_EXECUTOR_MIB + MIN_OVERHEAD_MIB * executors.max(1)
 }
 
 /// The executor memory a worker offers in a container of `limit_mib` (at least
-/// [`min_worker_limit_mib`]): the largest `e` with `e + overhead(e)` beside the daemon.
-pub(crate) fn worker_memory_mib(limit_mib: u64, daemon_mib: u64) -> u64 {
-    let available_mib = limit_mib.saturating_sub(daemon_footprint_mib(daemon_mib));
-    if available_mib >= 10 * MIN_OVERHEAD_MIB + MIN_OVERHEAD_MIB {
-        // Past 3840 MiB of heap the 10 % term is the larger one: e * 1.1 <= available.
-        available_mib * 10 / 11
-    } else {
-        available_mib.saturating_sub(MIN_OVERHEAD_MIB)
-    }
+/// [`min_worker_limit_mib`]): the most that `executors` executor JVMs can share with their
+/// off-heap beside the daemon.
+pub(crate) fn worker_memory_mib(limit_mib: u64, daemon_mib: u64, executors: u64) -> u64 {
+    heaps_mib(
+        limit_mib.saturating_sub(daemon_footprint_mib(daemon_mib)),
+        executors,
+    )
 }

@@ -5,8 +5,8 @@ use super::quantity::{MIB, Quantity};
 use super::spec::ClusterSpec;
 use crate::error::ValueError;
 use crate::spark::sizing::{
-    MIN_DAEMON_MIB, MIN_EXECUTOR_MIB, MIN_MASTER_MIB, MIN_OVERHEAD_MIB, Sizing, master_heap_mib,
-    min_worker_limit_mib, overhead_mib, worker_memory_mib,
+    MIN_DAEMON_MIB, MIN_EXECUTOR_MIB, MIN_MASTER_MIB, MIN_OVERHEAD_MIB, Sizing,
+    executors_per_worker, master_heap_mib, min_worker_limit_mib, overhead_mib, worker_memory_mib,
 };
 
 fn mib(q: &Quantity) -> u64 {
@@ -56,7 +56,6 @@ fn master_heap(spec: &ClusterSpec) -> Result<u64, ValueError> {
 }
 
 fn worker_offer(spec: &ClusterSpec) -> Result<(u64, u64, u64), Vec<ValueError>> {
-    let limits = &spec.workers.resources.limits;
     let mut errors = Vec::new();
     let daemon_mib = mib(&spec.workers.daemon_memory);
     if daemon_mib < MIN_DAEMON_MIB {
@@ -66,51 +65,78 @@ fn worker_offer(spec: &ClusterSpec) -> Result<(u64, u64, u64), Vec<ValueError>> 
             format!("at least {MIN_DAEMON_MIB}Mi"),
         ));
     }
-    let cores = match &limits.cpu {
-        None => {
-            errors.push(ValueError::new(
-                "workers.resources.limits.cpu",
-                "missing: SPARK_WORKER_CORES is computed from the worker's CPU limit",
-            ));
-            None
-        }
-        Some(cpu) if cpu.whole() < 1 => {
-            errors.push(ValueError::invalid(
-                "workers.resources.limits.cpu",
-                &format!("{:?}", cpu.text()),
-                "at least 1, since a worker offers whole cores",
-            ));
-            None
-        }
-        Some(cpu) => Some(cpu.whole()),
-    };
-    let needed = min_worker_limit_mib(daemon_mib);
-    let memory = match &limits.memory {
-        None => {
-            errors.push(ValueError::new(
-                "workers.resources.limits.memory",
-                "missing: SPARK_WORKER_MEMORY is computed from the worker's memory limit",
-            ));
-            None
-        }
-        Some(limit) if mib(limit) < needed => {
-            errors.push(ValueError::invalid(
-                "workers.resources.limits.memory",
-                &format!("{:?}", limit.text()),
-                format!(
-                    "at least {needed}Mi ({daemon_mib}Mi worker daemon heap + {}Mi its off-heap \
-                     + {MIN_EXECUTOR_MIB}Mi smallest executor heap + {MIN_OVERHEAD_MIB}Mi its off-heap)",
-                    overhead_mib(daemon_mib)
-                ),
-            ));
-            None
-        }
-        Some(limit) => Some(worker_memory_mib(mib(limit), daemon_mib)),
-    };
+    let cores = worker_cores(spec).map_err(|e| errors.push(e)).ok();
+    let executor_cores = executor_cores(spec).map_err(|e| errors.push(e)).ok();
+    let executors = executors_per_worker(cores.unwrap_or(1), executor_cores.flatten());
+    let memory = worker_memory(spec, daemon_mib, executors)
+        .map_err(|e| errors.push(e))
+        .ok();
     match (cores, memory) {
         (Some(c), Some(m)) if errors.is_empty() => Ok((daemon_mib, c, m)),
         _ => Err(errors),
     }
+}
+
+fn worker_cores(spec: &ClusterSpec) -> Result<u64, ValueError> {
+    const PATH: &str = "workers.resources.limits.cpu";
+    match &spec.workers.resources.limits.cpu {
+        None => Err(ValueError::new(
+            PATH,
+            "missing: SPARK_WORKER_CORES is computed from the worker's CPU limit",
+        )),
+        Some(cpu) if cpu.whole() < 1 => Err(ValueError::invalid(
+            PATH,
+            &format!("{:?}", cpu.text()),
+            "at least 1, since a worker offers whole cores",
+        )),
+        Some(cpu) => Ok(cpu.whole()),
+    }
+}
+
+/// `spark.executor.cores` from `sparkConf`, if set: how many executors one worker can host.
+fn executor_cores(spec: &ClusterSpec) -> Result<Option<u64>, ValueError> {
+    const KEY: &str = "spark.executor.cores";
+    let Some(text) = spec.spark_conf.get(KEY) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(Some(n)),
+        _ => Err(ValueError::invalid(
+            format!("sparkConf.{KEY}"),
+            &crate::error::quote(text),
+            "a whole number of cores, at least 1",
+        )),
+    }
+}
+
+fn worker_memory(spec: &ClusterSpec, daemon_mib: u64, executors: u64) -> Result<u64, ValueError> {
+    const PATH: &str = "workers.resources.limits.memory";
+    let Some(limit) = &spec.workers.resources.limits.memory else {
+        return Err(ValueError::new(
+            PATH,
+            "missing: SPARK_WORKER_MEMORY is computed from the worker's memory limit",
+        ));
+    };
+    let needed = min_worker_limit_mib(daemon_mib, executors);
+    if mib(limit) < needed {
+        let off_heap = match executors {
+            1 => format!("{MIN_OVERHEAD_MIB}Mi its off-heap"),
+            k => format!(
+                "{}Mi the off-heap of the {k} executors it can host",
+                k * MIN_OVERHEAD_MIB
+            ),
+        };
+        return Err(ValueError::invalid(
+            PATH,
+            &format!("{:?}", limit.text()),
+            format!(
+                "at least {needed}Mi ({daemon_mib}Mi worker daemon heap + {}Mi its off-heap \
+                 + {MIN_EXECUTOR_MIB}Mi smallest executor heap + {off_heap})",
+                overhead_mib(daemon_mib)
+            ),
+        ));
+    }
+    Ok(worker_memory_mib(mib(limit), daemon_mib, executors))
 }
 
 #[cfg(test)]
@@ -125,18 +151,53 @@ mod tests {
         spec
     }
 
+    /// What the daemon and `executors` executors sharing the offered memory equally take.
+    fn used_mib(s: &Sizing, executors: u64) -> u64 {
+        let each = s.worker_memory_mib / executors;
+        daemon_footprint_mib(s.worker_daemon_mib) + executors * (each + overhead_mib(each))
+    }
+
     #[test]
     fn a_worker_never_offers_more_than_its_pod_has() {
-        for gib in [2u64, 3, 4, 6, 8, 16, 64, 256] {
-            let spec = with_worker_limits("4", &format!("{gib}Gi"));
-            let s = compute(&spec).unwrap();
-            let used = daemon_footprint_mib(s.worker_daemon_mib)
-                + s.worker_memory_mib
-                + overhead_mib(s.worker_memory_mib);
-            assert!(used <= gib * 1024, "{gib}Gi: {used}Mi used");
-            // and it does not waste more than a rounding step
-            assert!(gib * 1024 - used <= 12, "{gib}Gi: {used}Mi used");
+        for gib in [3u64, 4, 6, 8, 16, 64, 256] {
+            for cores in 1..=4u64 {
+                for executor_cores in [None, Some(1), Some(2)] {
+                    let mut spec = with_worker_limits(&cores.to_string(), &format!("{gib}Gi"));
+                    if let Some(n) = executor_cores {
+                        spec.spark_conf
+                            .insert("spark.executor.cores".into(), n.to_string());
+                    }
+                    let s = compute(&spec).unwrap();
+                    let k = executors_per_worker(cores, executor_cores);
+                    let used = used_mib(&s, k);
+                    let case = format!("{gib}Gi, {cores} cores, {executor_cores:?}: {used}Mi used");
+                    assert!(used <= gib * 1024, "{case}");
+                    // and it does not waste more than a rounding step per executor
+                    assert!(gib * 1024 - used <= 12 * k, "{case}");
+                }
+            }
         }
+    }
+
+    /// A 4Gi worker of 2 cores used to offer 3072m: two applications' 1536m executors then
+    /// needed 4480Mi with their off-heap and the daemon's, and the pod was OOM-killed.
+    #[test]
+    fn every_executor_a_worker_can_host_gets_its_off_heap() {
+        let s = compute(&with_worker_limits("2", "4Gi")).unwrap();
+        assert_eq!(s.worker_memory_mib, 2688);
+        assert!(used_mib(&s, 2) <= 4096, "{}", used_mib(&s, 2));
+        let mut spec = with_worker_limits("2", "4Gi");
+        spec.spark_conf
+            .insert("spark.executor.cores".into(), "2".into());
+        assert_eq!(compute(&spec).unwrap().worker_memory_mib, 3072);
+        spec.spark_conf
+            .insert("spark.executor.cores".into(), "two".into());
+        let errors = compute(&spec).unwrap_err();
+        assert_eq!(
+            errors[0].to_string(),
+            "sparkConf.spark.executor.cores: invalid value \"two\": expected a whole number of \
+             cores, at least 1"
+        );
     }
 
     #[test]
@@ -145,7 +206,8 @@ mod tests {
         assert_eq!((s.worker_cores, s.worker_memory_mib), (1, 1024));
         let s = compute(&with_worker_limits("2500m", "16Gi")).unwrap();
         assert_eq!((s.worker_cores, s.worker_memory_mib), (2, 14312));
-        assert_eq!(s.master_heap_mib, 768);
+        // The master follows the same rule: 1Gi holds a 640m heap and its 384Mi off-heap.
+        assert_eq!(s.master_heap_mib, 640);
     }
 
     #[test]

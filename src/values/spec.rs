@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 use super::quantity::Quantity;
 
-/// The Spark version the image and the end-to-end tests use.
-pub const SPARK_VERSION: &str = "4.3.0";
+/// The default image: the official Apache Spark image of the newest Spark release it is
+/// published for (apache/spark-docker's versions.json; 4.2.0 is only a preview there). Any image
+/// with bash, Java and Spark under `$SPARK_HOME` works: the launcher travels in the ConfigMap.
+pub const DEFAULT_IMAGE: (&str, &str) = ("apache/spark", "4.1.2");
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -39,6 +41,16 @@ pub struct ClusterSpec {
     pub workers: WorkerSpec,
     /// PersistentVolumeClaims mounted into the master and every worker.
     pub storage: Vec<StorageSpec>,
+    /// What only `sparkup compose` uses.
+    pub compose: ComposeSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ComposeSpec {
+    /// The host address published ports bind to: loopback by default, since the master's RPC
+    /// port lets whoever reaches it run code; `0.0.0.0` publishes on every interface.
+    pub publish_address: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,8 +230,8 @@ impl Default for ClusterSpec {
             name: "spark".into(),
             namespace: "default".into(),
             image: ImageSpec {
-                repository: "ghcr.io/sparkup/spark".into(),
-                tag: SPARK_VERSION.into(),
+                repository: DEFAULT_IMAGE.0.into(),
+                tag: DEFAULT_IMAGE.1.into(),
                 pull_policy: PullPolicy::IfNotPresent,
                 pull_secrets: Vec::new(),
             },
@@ -277,6 +289,9 @@ impl Default for ClusterSpec {
                 pod_annotations: BTreeMap::new(),
             },
             storage: Vec::new(),
+            compose: ComposeSpec {
+                publish_address: "127.0.0.1".into(),
+            },
         }
     }
 }

@@ -91,6 +91,18 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_security(spec, &mut r);
     check_roles(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
+    if spec
+        .compose
+        .publish_address
+        .parse::<std::net::IpAddr>()
+        .is_err()
+    {
+        r.invalid(
+            "compose.publishAddress",
+            &spec.compose.publish_address,
+            "an IP address such as 127.0.0.1 (or 0.0.0.0 for every interface)",
+        );
+    }
     r.0
 }
 
@@ -127,7 +139,7 @@ fn check_image(spec: &ClusterSpec, r: &mut Report) {
         r.invalid(
             "image.repository",
             repo,
-            "an image name such as ghcr.io/sparkup/spark (lowercase, no tag)",
+            "an image name such as apache/spark (lowercase, no tag)",
         );
     }
     let tag = &spec.image.tag;

@@ -282,10 +282,14 @@ fn compose_writes_a_file_and_warns_about_what_it_cannot_carry() {
     assert!(run.stderr.starts_with("warning: envFrom"), "{}", run.stderr);
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("spark-worker-2:"));
-    assert!(
-        !text.contains("POD_IP"),
-        "compose has no downward API: {text}"
-    );
+    let doc: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text).unwrap();
+    for (name, service) in doc[0]["services"].as_object().unwrap() {
+        let environment = service["environment"].to_string();
+        assert!(
+            !environment.contains("POD_IP"),
+            "compose has no downward API: {name}: {environment}"
+        );
+    }
     // Bad values stop compose as they stop render.
     assert_rejected(&sparkup(&["compose", "--set", "workers.replicas=x"]));
     std::fs::remove_dir_all(&dir).ok();
@@ -363,4 +367,70 @@ fn cluster_commands_name_the_server_and_context_they_cannot_reach() {
     let run = sparkup(&["apply", "--kubeconfig", kubeconfig, "--timeout", "soon"]);
     assert_eq!(run.code, Some(2), "{}", run.stderr);
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Compose replaces `$VAR` in every value: a `$` a user wrote must arrive as written.
+#[test]
+fn compose_escapes_every_dollar_and_publishes_on_loopback() {
+    let run = sparkup(&["compose", "--set", "env.PRICE=a$b ${c}"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let doc: Vec<serde_json::Value> = serde_saphyr::from_multiple(&run.stdout).unwrap();
+    let services = doc[0]["services"].as_object().unwrap();
+    for (name, service) in services {
+        assert_eq!(service["environment"]["PRICE"], "a$$b $${c}", "{name}");
+        for port in service["ports"].as_array().unwrap() {
+            assert!(
+                port.as_str().unwrap().starts_with("127.0.0.1:"),
+                "{name}: {port}"
+            );
+        }
+    }
+    let launcher = doc[0]["configs"]["sparkup.sh"]["content"].as_str().unwrap();
+    assert!(
+        !launcher.replace("$$", "").contains('$'),
+        "an unescaped $ in the launcher"
+    );
+    let open = sparkup(&["compose", "--set", "compose.publishAddress=0.0.0.0"]);
+    assert!(
+        open.stdout.contains("- 0.0.0.0:8080:8080"),
+        "{}",
+        open.stdout
+    );
+    assert_rejected(&sparkup(&[
+        "compose",
+        "--set",
+        "compose.publishAddress=everywhere",
+    ]));
+}
+
+#[test]
+fn compose_moves_colliding_ports_and_says_which() {
+    let run = sparkup(&[
+        "compose",
+        "--set",
+        "workers.replicas=3",
+        "--set",
+        "master.ports.http=8082",
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "warning: spark-worker-2: host port 8082 is already published for spark-master: \
+         published on 8083 instead\nwarning: spark-worker-3: host port 8083 is already published \
+         for spark-worker-2: published on 8084 instead\n"
+    );
+    let doc: Vec<serde_json::Value> = serde_saphyr::from_multiple(&run.stdout).unwrap();
+    let mut published = std::collections::BTreeSet::new();
+    for service in doc[0]["services"].as_object().unwrap().values() {
+        for port in service["ports"].as_array().unwrap() {
+            let host = port
+                .as_str()
+                .unwrap()
+                .split(':')
+                .nth(1)
+                .unwrap()
+                .to_string();
+            assert!(published.insert(host.clone()), "{host} published twice");
+        }
+    }
 }

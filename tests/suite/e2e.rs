@@ -33,13 +33,6 @@ fn worker_host(i: usize) -> u8 {
     10 + i as u8
 }
 
-fn entrypoint() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docker/entrypoint.sh")
-        .display()
-        .to_string()
-}
-
 /// Runs sparkup with `args` and returns its standard output; any failure fails the test.
 fn sparkup_output(args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sparkup"))
@@ -79,11 +72,13 @@ impl Cluster {
             &self.worker
         };
         let pod_dir = self.dir.join(name);
-        let env = pod.environment(&self.net.ip(host), &pod_dir, &self.dir.join("claims"));
-        let mut argv = vec!["bash".to_string(), entrypoint()];
+        let claims = self.dir.join("claims");
+        let env = pod.environment(&self.net.ip(host), &pod_dir, &claims);
+        let mut argv = pod.command(&pod_dir, &claims);
         argv.extend(args);
         let log = self.dir.join(format!("{name}.log"));
-        self.net.spawn(name, &env, &argv, &log);
+        // A pod has a host name of its own, which the kubelet maps to its IP in /etc/hosts.
+        self.net.spawn_as(name, Some(name), &env, &argv, &log);
     }
 
     fn start_master(&mut self) {
@@ -111,23 +106,38 @@ impl Cluster {
 
 /// The master's /json/, fetched by curl inside the driver's namespace.
 fn master_json(net: &Network) -> Option<Value> {
-    let url = format!("http://{}:8080/json/", net.ip(MASTER));
+    master_json_at(net, MASTER)
+}
+
+fn master_json_at(net: &Network, master: u8) -> Option<Value> {
+    let url = format!("http://{}:8080/json/", net.ip(master));
     let body = net.run_in("driver", &["curl", "-sf", "--max-time", "3", &url])?;
     serde_json::from_str(&body).ok()
 }
 
 /// Polls until `check` holds, or fails the test with every daemon's log.
 fn wait_for(net: &Network, dir: &Path, what: &str, check: impl Fn(&Value) -> bool) -> Duration {
+    wait_for_at(net, dir, MASTER, what, check)
+}
+
+/// Like `wait_for`, with the master at `.master`.
+fn wait_for_at(
+    net: &Network,
+    dir: &Path,
+    master: u8,
+    what: &str,
+    check: impl Fn(&Value) -> bool,
+) -> Duration {
     let start = Instant::now();
     while start.elapsed() < WAIT {
-        if master_json(net).is_some_and(|j| check(&j)) {
+        if master_json_at(net, master).is_some_and(|j| check(&j)) {
             return start.elapsed();
         }
         std::thread::sleep(Duration::from_millis(250));
     }
     panic!(
         "timed out after {WAIT:?} waiting for {what}; last /json/: {:?}\n{}",
-        master_json(net),
+        master_json_at(net, master),
         logs(dir)
     );
 }
@@ -240,6 +250,25 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         start.elapsed().as_secs_f64()
     );
 
+    // The master UI also answers on localhost inside its pod, where `kubectl port-forward`
+    // connects, while the master advertises its pod IP.
+    let local = cluster.net.run_in(
+        "master",
+        &[
+            "curl",
+            "-sf",
+            "--max-time",
+            "3",
+            "http://127.0.0.1:8080/json/",
+        ],
+    );
+    let local: Value = serde_json::from_str(&local.expect("the UI answers on localhost")).unwrap();
+    assert_eq!(
+        local["url"],
+        format!("spark://{}:7077", cluster.net.ip(MASTER)),
+        "{local}"
+    );
+
     // Each worker registered with its own pod IP and exactly the rendered cores and memory.
     let json = cluster.master_json().unwrap();
     for i in 0..WORKERS {
@@ -299,14 +328,99 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         "the master wrote no recovery state"
     );
 
-    // With decommissioning on, SIGTERM (what a kubelet sends) makes a worker decommission.
+    // With decommissioning on, SIGTERM (what a kubelet sends) makes a worker decommission, and
+    // one that runs no executor stops promptly instead of waiting out its grace period.
     let leaving_ip = cluster.net.ip(worker_host(1));
+    let terminated = Instant::now();
     cluster.net.signal("worker1", "TERM");
-    cluster.wait_for("the terminated worker to be DECOMMISSIONED", |j| {
+    cluster.wait_for("the terminated worker to leave", |j| {
         workers_on(j, &leaving_ip)
             .iter()
-            .any(|w| w["state"] == "DECOMMISSIONED")
+            .all(|w| w["state"] == "DECOMMISSIONED" || w["state"] == "DEAD")
     });
+    while cluster.net.running("worker1") && terminated.elapsed() < WAIT {
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let gone = terminated.elapsed();
+    println!(
+        "decommissioned idle worker exited {:.1} s after SIGTERM",
+        gone.as_secs_f64()
+    );
+    assert!(
+        gone < Duration::from_secs(30),
+        "took {gone:?}, the grace period is 60 s\n{}",
+        cluster.logs()
+    );
+    let log = std::fs::read_to_string(dir.join("worker1.log")).unwrap();
+    assert!(
+        log.contains("decommissioned worker runs no executor"),
+        "{log}"
+    );
+    drop(cluster);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The master Service's stand-in address ("ClusterIP"): no host has it; each client routes it to
+/// the current master pod, as kube-proxy does.
+const SERVICE: u8 = 250;
+const NEW_MASTER: u8 = 3;
+
+/// A Deployment replacing the master pod: a new pod with a new IP, no recovery state. Workers
+/// must find it through the Service name, not the old pod IP the old master advertised.
+#[test]
+#[ignore = "starts a Spark cluster in network namespaces: needs root, java, iptables and pyspark"]
+fn a_replaced_master_pod_gets_its_workers_back_through_the_service() {
+    let list = render(&[
+        &format!("workers.replicas={WORKERS}"),
+        "sparkConf.spark.worker.timeout=4",
+    ]);
+    let dir = scratch("replace");
+    let _one_cluster_at_a_time = ONE_CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut net = Network::new("r", 0);
+    net.hosts.push((net.ip(SERVICE), "spark-master".into()));
+    net.add_host("master", MASTER);
+    net.add_host("master-new", NEW_MASTER);
+    let mut clients = Vec::new();
+    for i in 0..WORKERS {
+        net.add_host(&format!("worker{i}"), worker_host(i));
+        clients.push(format!("worker{i}"));
+    }
+    net.add_host("driver", DRIVER);
+    let clients: Vec<&str> = clients.iter().map(String::as_str).collect();
+    net.route_service(&clients, &net.ip(SERVICE), &net.ip(MASTER));
+    let mut cluster = Cluster {
+        net,
+        dir: dir.clone(),
+        master: Pod::from_list(&list, "master"),
+        worker: Pod::from_list(&list, "worker"),
+    };
+    cluster.start_master();
+    for i in 0..WORKERS {
+        cluster.start_worker(i);
+    }
+    cluster.wait_for("all workers ALIVE", |j| {
+        j["status"] == "ALIVE" && alive(j) == WORKERS
+    });
+
+    cluster.net.kill("master");
+    let replaced = Instant::now();
+    let args = cluster.master.args();
+    cluster.start_pod("master-new", true, NEW_MASTER, args);
+    let (service, new_master) = (cluster.net.ip(SERVICE), cluster.net.ip(NEW_MASTER));
+    cluster.net.route_service(&clients, &service, &new_master);
+    wait_for_at(
+        &cluster.net,
+        &dir,
+        NEW_MASTER,
+        "the workers to register with the new master pod",
+        |j| j["status"] == "ALIVE" && alive(j) == WORKERS,
+    );
+    println!(
+        "master pod replaced (new IP) to all {WORKERS} workers ALIVE: {:.1} s",
+        replaced.elapsed().as_secs_f64()
+    );
+    let json = master_json_at(&cluster.net, NEW_MASTER).unwrap();
+    assert_eq!(json["url"], format!("spark://{new_master}:7077"), "{json}");
     drop(cluster);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -319,21 +433,27 @@ struct Service {
     healthcheck: Vec<String>,
 }
 
+/// A value as compose passes it on: `$$` is a literal `$` (sparkup escapes every `$`).
+fn unescape(value: &str) -> String {
+    value.replace("$$", "$")
+}
+
 fn compose_service(doc: &Value, name: &str, dir: &Path) -> Service {
     let service = &doc["services"][name];
     let home = dir.join(name);
     let mut mounts: Vec<(String, PathBuf)> = Vec::new();
     for config in service["configs"].as_array().cloned().unwrap_or_default() {
+        let source = config["source"].as_str().unwrap();
         let target = Path::new(config["target"].as_str().unwrap());
-        let folder = home.join("configs");
+        let folder = home.join("configs").join(source);
         std::fs::create_dir_all(&folder).unwrap();
-        let content = doc["configs"][config["source"].as_str().unwrap()]["content"]
+        let content = doc["configs"][source]["content"]
             .as_str()
             .expect("inline config content");
-        std::fs::write(folder.join(target.file_name().unwrap()), content).unwrap();
+        std::fs::write(folder.join(target.file_name().unwrap()), unescape(content)).unwrap();
         mounts.push((target.parent().unwrap().display().to_string(), folder));
     }
-    for (i, path) in service["tmpfs"]
+    for (i, tmpfs) in service["tmpfs"]
         .as_array()
         .cloned()
         .unwrap_or_default()
@@ -342,33 +462,28 @@ fn compose_service(doc: &Value, name: &str, dir: &Path) -> Service {
     {
         let folder = home.join(format!("tmpfs{i}"));
         std::fs::create_dir_all(&folder).unwrap();
-        mounts.push((path.as_str().unwrap().to_string(), folder));
+        let path = tmpfs.as_str().unwrap().split(':').next().unwrap();
+        mounts.push((path.to_string(), folder));
     }
     mounts.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
     let mut env = pods::machine_env(&home);
     for (key, value) in service["environment"].as_object().unwrap() {
-        env.push((
-            key.clone(),
-            pods::rewrite_paths(value.as_str().unwrap(), &mounts),
-        ));
+        let value = unescape(value.as_str().unwrap());
+        env.push((key.clone(), pods::rewrite_paths(&value, &mounts)));
     }
-    let mut argv = vec!["bash".to_string(), entrypoint()];
-    argv.extend(
-        service["command"]
+    let words = |value: &Value| -> Vec<String> {
+        value
             .as_array()
             .unwrap()
             .iter()
-            .map(|v| v.as_str().unwrap().to_string()),
-    );
-    let healthcheck = service["healthcheck"]["test"]
-        .as_array()
-        .unwrap()
-        .iter()
+            .map(|v| pods::rewrite_paths(&unescape(v.as_str().unwrap()), &mounts))
+            .collect()
+    };
+    let mut argv = words(&service["entrypoint"]);
+    argv.extend(words(&service["command"]));
+    let healthcheck = words(&service["healthcheck"]["test"])
+        .into_iter()
         .skip(1) // "CMD"
-        .map(|v| match v.as_str().unwrap() {
-            "/opt/sparkup/entrypoint.sh" => entrypoint(),
-            other => other.to_string(),
-        })
         .collect();
     Service {
         hostname: service["hostname"].as_str().unwrap().to_string(),

@@ -1,20 +1,64 @@
-//! The image's shell scripts: lint-clean and strict about their arguments.
+//! The role launcher (`templates/launcher.sh`): lint-clean, strict about its arguments, and
+//! starting each daemon through the distribution's own `spark-class`.
+//!
+//! A stand-in Spark distribution whose `spark-class` and `spark-submit` print what they were
+//! given shows exactly how the launcher starts each role, without Java.
 
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
-fn entrypoint() -> String {
+fn launcher() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docker/entrypoint.sh")
+        .join("templates/launcher.sh")
         .display()
         .to_string()
+}
+
+/// A folder with `bin/spark-class` and `bin/spark-submit` that print their arguments and the
+/// variables spark-class reads.
+fn fake_spark_home(name: &str) -> PathBuf {
+    let home =
+        std::env::temp_dir().join(format!("sparkup-fake-spark-{}-{name}", std::process::id()));
+    let bin = home.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["spark-class", "spark-submit"] {
+        let script = format!(
+            "#!/bin/sh\necho {tool} \"$@\"\necho \"PUBLIC_DNS=$SPARK_PUBLIC_DNS LOCAL_IP=${{SPARK_LOCAL_IP-unset}} WORKER_OPTS=$SPARK_WORKER_OPTS\"\n"
+        );
+        let path = bin.join(tool);
+        std::fs::write(&path, script).unwrap();
+        sh_chmod(&path);
+    }
+    home
+}
+
+fn sh_chmod(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn run(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new("bash")
+        .arg(launcher())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SPARK_HOME", home)
+        .env("POD_IP", "10.1.2.3")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 #[ignore = "needs shellcheck; run by the README's test command"]
 fn scripts_pass_shellcheck() {
     let out = Command::new("shellcheck")
-        .args(["--severity=style", &entrypoint()])
+        .args(["--severity=style", &launcher()])
         .output()
         .expect("shellcheck on PATH (apt-get install shellcheck)");
     assert!(
@@ -26,43 +70,81 @@ fn scripts_pass_shellcheck() {
 
 #[test]
 fn entrypoint_rejects_missing_or_wrong_role_arguments() {
+    let home = fake_spark_home("usage");
     for args in [
         &[][..],
         &["worker"][..],
         &["worker", "a", "b"][..],
         &["health"][..],
     ] {
-        let out = Command::new("bash")
-            .arg(entrypoint())
-            .args(args)
-            .env("POD_IP", "127.0.0.1")
-            .output()
-            .unwrap();
+        let out = run(&home, args, &[]);
         assert_eq!(out.status.code(), Some(64), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.starts_with("entrypoint: usage:"),
-            "{args:?}: {stderr}"
-        );
+        assert!(stderr.starts_with("sparkup: usage:"), "{args:?}: {stderr}");
     }
 }
 
 #[test]
+fn launcher_without_a_spark_distribution_says_where_it_looked() {
+    let out = run(Path::new("/nonexistent"), &["master"], &[]);
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no Spark distribution at SPARK_HOME=/nonexistent"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn entrypoint_runs_other_commands_with_the_address_exported() {
-    let out = Command::new("bash")
-        .arg(entrypoint())
-        .args([
+    let home = fake_spark_home("other");
+    let out = run(
+        &home,
+        &[
             "sh",
             "-c",
-            "echo $SPARK_PUBLIC_DNS $SPARK_LOCAL_IP $SPARK_SCALA_VERSION",
-        ])
-        .env("POD_IP", "10.1.2.3")
-        .env_remove("SPARK_PUBLIC_DNS")
-        .env_remove("SPARK_LOCAL_IP")
-        .output()
-        .unwrap();
+            "echo $SPARK_PUBLIC_DNS ${SPARK_LOCAL_IP-unset} $SPARK_LOCAL_HOSTNAME",
+        ],
+        &[],
+    );
+    // The address is advertised, but SPARK_LOCAL_IP stays unset: set, Spark binds its web UIs to
+    // it alone and `kubectl port-forward` (localhost in the pod) is refused.
+    assert_eq!(stdout(&out), "10.1.2.3 unset 10.1.2.3\n");
+}
+
+#[test]
+fn daemons_start_through_spark_class_on_the_pod_address() {
+    let home = fake_spark_home("daemons");
+    let master = run(&home, &["master"], &[("SPARK_MASTER_PORT", "7000")]);
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "10.1.2.3 10.1.2.3 2.13\n"
+        stdout(&master),
+        "spark-class org.apache.spark.deploy.master.Master --host 10.1.2.3 --port 7000 \
+         --webui-port 8080\nPUBLIC_DNS=10.1.2.3 LOCAL_IP=unset WORKER_OPTS=\n"
+    );
+    let worker = run(
+        &home,
+        &["worker", "spark://m:7077"],
+        &[
+            ("SPARK_WORKER_CORES", "2"),
+            ("SPARK_WORKER_MEMORY", "2688m"),
+            ("SPARK_WORKER_DECOMMISSION", "true"),
+        ],
+    );
+    assert_eq!(
+        stdout(&worker),
+        "spark-class org.apache.spark.deploy.worker.Worker --host 10.1.2.3 --port 7078 \
+         --webui-port 8081 --cores 2 --memory 2688m spark://m:7077\nPUBLIC_DNS=10.1.2.3 \
+         LOCAL_IP=unset WORKER_OPTS= -Dspark.decommission.enabled=true \
+         -Dspark.worker.decommission.signal=TERM\n"
+    );
+    let driver = run(&home, &["submit", "--class", "A", "app.jar"], &[]);
+    assert!(
+        stdout(&driver).starts_with(
+            "spark-submit --conf spark.driver.host=10.1.2.3 --conf \
+             spark.driver.bindAddress=10.1.2.3 --conf spark.driver.port=7079 --conf \
+             spark.blockManager.port=7080 --class A app.jar\n"
+        ),
+        "{}",
+        stdout(&driver)
     );
 }

@@ -118,12 +118,8 @@ impl Network {
         ns
     }
 
-    /// Starts `argv` inside host `name` with exactly `env`, output to `log`.
-    pub fn spawn(&mut self, name: &str, env: &[(String, String)], argv: &[String], log: &Path) {
-        self.spawn_as(name, None, env, argv, log);
-    }
-
-    /// Like `spawn`, with its own host name (a UTS namespace), as a container has.
+    /// Starts `argv` inside host `name` with exactly `env`, output to `log`, with its own host
+    /// name (a UTS namespace) when given, as a pod or a container has.
     pub fn spawn_as(
         &mut self,
         name: &str,
@@ -179,9 +175,44 @@ impl Network {
         });
     }
 
+    /// Whether any process runs in host `name`.
+    pub fn running(&self, name: &str) -> bool {
+        Command::new("ip")
+            .args(["netns", "pids", &self.ns_name(name)])
+            .output()
+            .is_ok_and(|out| !String::from_utf8_lossy(&out.stdout).trim().is_empty())
+    }
+
     /// Sends `signal` (`TERM`, …) to every process in host `name`, as a kubelet stopping a pod does.
     pub fn signal(&self, name: &str, signal: &str) {
         signal_all_in(&self.ns_name(name), signal);
+    }
+
+    /// Routes connections from hosts `clients` to `service_ip` to `target_ip` instead, as
+    /// kube-proxy does for a ClusterIP Service: the stand-in for a Service whose pod was replaced.
+    pub fn route_service(&self, clients: &[&str], service_ip: &str, target_ip: &str) {
+        for client in clients {
+            let ns = self.ns_name(client);
+            self.exec_ok(&ns, &["iptables", "-t", "nat", "-F", "OUTPUT"]);
+            self.exec_ok(
+                &ns,
+                &[
+                    "iptables",
+                    "-t",
+                    "nat",
+                    "-A",
+                    "OUTPUT",
+                    "-d",
+                    service_ip,
+                    "-p",
+                    "tcp",
+                    "-j",
+                    "DNAT",
+                    "--to-destination",
+                    target_ip,
+                ],
+            );
+        }
     }
 
     /// Runs a client command inside host `name` and returns its stdout, or None on failure.

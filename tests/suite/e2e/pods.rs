@@ -77,10 +77,17 @@ impl Pod {
     }
 
     pub fn args(&self) -> Vec<String> {
-        self.container["args"]
-            .as_array()
-            .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-            .unwrap_or_default()
+        strings(&self.container["args"])
+    }
+
+    /// The container's command, its paths rewritten to the folders standing in for its volumes
+    /// under `dir` (see [`Pod::environment`]).
+    pub fn command(&self, dir: &Path, claims: &Path) -> Vec<String> {
+        let mounts = self.materialize_volumes(dir, claims);
+        strings(&self.container["command"])
+            .iter()
+            .map(|arg| rewrite_paths(arg, &mounts))
+            .collect()
     }
 
     /// The environment as the kubelet would give it, for a pod at `ip` whose volumes live in
@@ -131,22 +138,57 @@ impl Pod {
                     .config_maps
                     .get(cm)
                     .unwrap_or_else(|| panic!("ConfigMap {cm} not rendered"));
-                for (file, text) in data.as_object().unwrap() {
-                    conf_files.push((folder.join(file), text.as_str().unwrap().to_string()));
+                // With `items`, each key lands at its path; without, at its own name.
+                let items: Vec<(String, String)> = match volume["configMap"]["items"].as_array() {
+                    Some(items) => items
+                        .iter()
+                        .map(|i| {
+                            (
+                                i["key"].as_str().unwrap().into(),
+                                i["path"].as_str().unwrap().into(),
+                            )
+                        })
+                        .collect(),
+                    None => data
+                        .as_object()
+                        .unwrap()
+                        .keys()
+                        .map(|k| (k.clone(), k.clone()))
+                        .collect(),
+                };
+                for (key, path) in items {
+                    let text = data[&key]
+                        .as_str()
+                        .unwrap_or_else(|| panic!("{cm} has no key {key}"));
+                    let file = folder.join(path);
+                    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+                    conf_files.push((file, text.to_string()));
                 }
             }
             mounts.push((mount["mountPath"].as_str().unwrap().to_string(), folder));
         }
         mounts.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
         for (file, text) in conf_files {
-            let rewritten: Vec<String> = text
-                .lines()
-                .map(|l| rewrite_conf_line(l, &mounts))
-                .collect();
-            std::fs::write(file, rewritten.join("\n") + "\n").unwrap();
+            let text = if file.extension().is_some_and(|e| e == "conf") {
+                let rewritten: Vec<String> = text
+                    .lines()
+                    .map(|l| rewrite_conf_line(l, &mounts))
+                    .collect();
+                rewritten.join("\n") + "\n"
+            } else {
+                text
+            };
+            std::fs::write(file, text).unwrap();
         }
         mounts
     }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// What every daemon needs from this machine rather than from the manifests.

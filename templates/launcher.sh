@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# sparkup's role launcher. sparkup renders it into the cluster's ConfigMap (Kubernetes) or an
+# inline config (docker-compose) and runs it with bash, so any image with bash, Java and a Spark
+# distribution under $SPARK_HOME can play every role. The first argument picks the role:
+#   master                      the standalone master
+#   worker <master-url>         a worker that registers with the master
+#   submit <spark-submit args>  a client-mode driver (spark-submit)
+#   history                     the history server
+#   health <port>               exit 0 when this container's daemon answers on <port> (for probes)
+#   anything else               run as a command
+#
+# Daemons start through $SPARK_HOME/bin/spark-class, which knows each Spark version's JVM options
+# and honours SPARK_DAEMON_MEMORY and SPARK_{DAEMON_JAVA,MASTER,WORKER,HISTORY}_OPTS; it execs
+# Java in the foreground, so signals reach the JVM. Every daemon binds its RPC port to and
+# advertises this container's own address (POD_IP from the Kubernetes downward API, else the
+# address its host name resolves to, as in docker-compose). The web UIs listen on every
+# interface, so `kubectl port-forward` (which connects to localhost in the pod) reaches them.
+set -euo pipefail
+
+# As a container's first process, run under tini when the image has it: it forwards signals and
+# reaps the executor processes a worker leaves behind.
+if [[ $$ == 1 ]] && command -v tini >/dev/null 2>&1; then
+  exec tini -- bash "${BASH_SOURCE[0]}" "$@"
+fi
+
+die() {
+  echo "sparkup: $*" >&2
+  exit 64
+}
+
+SPARK_HOME=${SPARK_HOME:-/opt/spark}
+export SPARK_HOME
+[[ -x "$SPARK_HOME/bin/spark-class" ]] ||
+  die "no Spark distribution at SPARK_HOME=$SPARK_HOME ($SPARK_HOME/bin/spark-class is missing)"
+
+own_address() {
+  if [[ -n "${POD_IP:-}" ]]; then
+    echo "$POD_IP"
+    return
+  fi
+  local address
+  address=$(getent hosts "$(hostname)" | awk '{ print $1; exit }')
+  [[ -n "$address" ]] || die "POD_IP is not set and $(hostname) does not resolve to an address"
+  echo "$address"
+}
+
+ADDRESS=$(own_address)
+# In Kubernetes this arrives as $(POD_IP), already expanded; elsewhere it is the address.
+export SPARK_PUBLIC_DNS=${SPARK_PUBLIC_DNS:-$ADDRESS}
+# Spark names its own host by this address rather than by resolving the host name (a lookup
+# that fails where the host name is not in DNS, and a name other pods could not resolve).
+export SPARK_LOCAL_HOSTNAME=${SPARK_LOCAL_HOSTNAME:-$ADDRESS}
+
+role_master() {
+  exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
+    --host "$ADDRESS" \
+    --port "${SPARK_MASTER_PORT:-7077}" \
+    --webui-port "${SPARK_MASTER_WEBUI_PORT:-8080}"
+}
+
+role_worker() {
+  [[ $# -eq 1 ]] || die "usage: worker <master-url>, e.g. worker spark://spark-master:7077"
+  local -a command=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker
+    --host "$ADDRESS"
+    --port "${SPARK_WORKER_PORT:-7078}"
+    --webui-port "${SPARK_WORKER_WEBUI_PORT:-8081}")
+  if [[ -n "${SPARK_WORKER_CORES:-}" ]]; then command+=(--cores "$SPARK_WORKER_CORES"); fi
+  if [[ -n "${SPARK_WORKER_MEMORY:-}" ]]; then command+=(--memory "$SPARK_WORKER_MEMORY"); fi
+  if [[ -n "${SPARK_WORKER_DIR:-}" ]]; then command+=(--work-dir "$SPARK_WORKER_DIR"); fi
+  command+=("$1")
+  if [[ "${SPARK_WORKER_DECOMMISSION:-false}" != true ]]; then
+    exec "${command[@]}"
+  fi
+  # Decommissioning moves cached and shuffle blocks off a worker before it goes. Kubernetes says
+  # "go" with SIGTERM, so the worker decommissions on that rather than Spark's default SIGPWR;
+  # a decommissioned worker stays up, so once its executors have gone (their blocks moved) it is
+  # stopped here, instead of the pod waiting out its whole grace period.
+  export SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} -Dspark.decommission.enabled=true -Dspark.worker.decommission.signal=TERM"
+  "${command[@]}" &
+  WORKER_PID=$!
+  trap decommission TERM
+  while kill -0 "$WORKER_PID" 2>/dev/null; do
+    wait "$WORKER_PID" || true
+  done
+  wait "$WORKER_PID"
+}
+
+# On SIGTERM: pass it on, wait until the worker runs no executor, then stop it.
+decommission() {
+  trap - TERM
+  kill -TERM "$WORKER_PID" 2>/dev/null || return 0
+  local port=${SPARK_WORKER_WEBUI_PORT:-8081} body
+  while kill -0 "$WORKER_PID" 2>/dev/null; do
+    sleep 1
+    body=$(worker_json "$port") || continue
+    if [[ $body =~ \"coresused\"[[:space:]]*:[[:space:]]*0([^0-9]|$) ]]; then
+      echo "sparkup: decommissioned worker runs no executor: stopping it" >&2
+      # HUP, since a background job of a non-interactive shell ignores INT.
+      kill -HUP "$WORKER_PID" 2>/dev/null || true
+      return 0
+    fi
+  done
+}
+
+# The worker's own /json/, with nothing but bash.
+worker_json() {
+  exec 4<>"/dev/tcp/$ADDRESS/$1" || return 1
+  printf 'GET /json/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$ADDRESS" >&4
+  local line body=
+  while IFS= read -r -t 5 line <&4; do body+=$line; done
+  exec 4<&-
+  printf '%s\n' "$body"
+}
+
+role_submit() {
+  # Executors connect back to a client-mode driver: it must advertise an address they can reach,
+  # on fixed ports that a network policy can name.
+  exec "$SPARK_HOME/bin/spark-submit" \
+    --conf "spark.driver.host=$ADDRESS" \
+    --conf "spark.driver.bindAddress=$ADDRESS" \
+    --conf "spark.driver.port=${SPARK_DRIVER_PORT:-7079}" \
+    --conf "spark.blockManager.port=${SPARK_BLOCKMANAGER_PORT:-7080}" \
+    "$@"
+}
+
+role_history() {
+  exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.history.HistoryServer
+}
+
+# An HTTP GET of /json/ on this container's address, with nothing but bash.
+role_health() {
+  [[ $# -eq 1 ]] || die "usage: health <port>"
+  local status
+  exec 3<>"/dev/tcp/$ADDRESS/$1" || exit 1
+  printf 'GET /json/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$ADDRESS" >&3
+  read -r -t 5 _ status _ <&3 || exit 1
+  [[ "$status" == 200 ]]
+}
+
+role=${1:-}
+[[ -n "$role" ]] || die "usage: sparkup.sh master|worker <url>|submit <args>|history|health <port>|<command>"
+shift
+case "$role" in
+  master) role_master "$@" ;;
+  worker) role_worker "$@" ;;
+  submit) role_submit "$@" ;;
+  history) role_history "$@" ;;
+  health) role_health "$@" ;;
+  *) exec "$role" "$@" ;;
+esac
