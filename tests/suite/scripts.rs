@@ -1,5 +1,6 @@
-//! The role launcher (`templates/launcher.sh`): lint-clean, strict about its arguments, and
-//! starting each daemon through the distribution's own `spark-class`.
+//! The shell scripts: the role launcher (`templates/launcher.sh`), lint-clean, strict about its
+//! arguments and starting each daemon through the distribution's own `spark-class`; and the
+//! image's checksum check.
 //!
 //! A stand-in Spark distribution whose `spark-class` and `spark-submit` print what they were
 //! given shows exactly how the launcher starts each role, without Java.
@@ -59,6 +60,7 @@ fn stdout(out: &Output) -> String {
 fn scripts_pass_shellcheck() {
     let out = Command::new("shellcheck")
         .args(["--severity=style", &launcher()])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/verify-sha512.sh"))
         .output()
         .expect("shellcheck on PATH (apt-get install shellcheck)");
     assert!(
@@ -147,4 +149,58 @@ fn daemons_start_through_spark_class_on_the_pod_address() {
         "{}",
         stdout(&driver)
     );
+}
+
+/// `docker/verify-sha512.sh` on a tarball stand-in and checksum files in both layouts Apache has
+/// published: today's `shasum -a 512` output and the older gpg --print-md groups.
+#[test]
+fn image_checksums_are_read_in_both_published_layouts() {
+    use sha2::{Digest, Sha512};
+    let dir = std::env::temp_dir().join(format!("sparkup-sha512-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tgz = dir.join("spark-4.1.2-bin-hadoop3.tgz");
+    std::fs::write(&tgz, b"not really a tarball").unwrap();
+    let hex: String = Sha512::digest(b"not really a tarball")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let upper = hex.to_uppercase();
+    let groups: Vec<&str> = (0..upper.len())
+        .step_by(8)
+        .map(|i| &upper[i..i + 8])
+        .collect();
+    let layouts = [
+        ("shasum", format!("{hex}  spark-4.1.2-bin-hadoop3.tgz\n")),
+        (
+            "gpg",
+            format!(
+                "spark-4.1.2-bin-hadoop3.tgz: {}\n{}\n",
+                groups[..8].join(" "),
+                groups[8..].join(" ")
+            ),
+        ),
+    ];
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/verify-sha512.sh");
+    let verify = |sums: &str| {
+        let file = dir.join("sums");
+        std::fs::write(&file, sums).unwrap();
+        Command::new("bash")
+            .arg(&script)
+            .arg(&tgz)
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    for (layout, sums) in &layouts {
+        let out = verify(sums);
+        assert!(out.status.success(), "{layout}: {out:?}");
+    }
+    let wrong = format!("{}  spark-4.1.2-bin-hadoop3.tgz\n", "0".repeat(128));
+    let out = verify(&wrong);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("SHA-512 mismatch"));
+    let out = verify("no digest here\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no SHA-512 digest"));
+    std::fs::remove_dir_all(&dir).ok();
 }
