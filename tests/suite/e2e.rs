@@ -2,15 +2,16 @@
 //!
 //! Spark comes from the `pyspark` package and the machine's Java 17; each pod is a network
 //! namespace (see `e2e/netns.rs`). The test renders the manifests, turns each pod template into a
-//! process running `docker/entrypoint.sh` with the rendered args and environment, and checks the
-//! cluster through the master's `/json/` endpoint, read from inside a namespace.
+//! process running its rendered command (the launcher from the rendered ConfigMap), args and
+//! environment, and checks the cluster through the master's `/json/` endpoint, read from inside
+//! a namespace. This is what containers cannot show cheaply: the Kubernetes manifests' own
+//! environment, downward API and volumes; `containers.rs` runs the compose file in Docker.
 //!
-//! Needs root, `ip` (iproute2), curl, java/javac and pyspark; ignored by a plain `cargo test`,
-//! run by the README's test command.
+//! Needs root, `ip` (iproute2), iptables, curl, java/javac and pyspark; ignored by a plain
+//! `cargo test`, run by the README's test command.
 
-mod netns;
-
-mod pods;
+pub(crate) mod netns;
+pub(crate) mod pods;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -20,21 +21,23 @@ use pods::Pod;
 use serde_json::Value;
 
 /// Two Spark clusters at once would only compete for the machine's two cores.
-static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
+pub(crate) static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 const MASTER: u8 = 2;
 const DRIVER: u8 = 100;
-const WORKERS: usize = 2;
-const WAIT: Duration = Duration::from_secs(120);
+pub(crate) const WORKERS: usize = 2;
+pub(crate) const WAIT: Duration = Duration::from_secs(120);
 /// Sum of squares of 1..=1000: n(n+1)(2n+1)/6.
-const EXPECTED: &str = "RESULT 333833500";
+pub(crate) const EXPECTED: &str = "RESULT 333833500";
+/// 1..=1000 summed through a shuffle by residue mod 7: 7 keys, n(n+1)/2 in all.
+pub(crate) const EXPECTED_SHUFFLE: &str = "SHUFFLE 7 500500";
 
 fn worker_host(i: usize) -> u8 {
     10 + i as u8
 }
 
 /// Runs sparkup with `args` and returns its standard output; any failure fails the test.
-fn sparkup_output(args: &[&str]) -> String {
+pub(crate) fn sparkup_output(args: &[&str]) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sparkup"))
         .args(args)
         .output()
@@ -172,7 +175,7 @@ fn alive(json: &Value) -> usize {
 }
 
 /// Compiles the job with the machine's javac against the Spark jars.
-fn build_job(dir: &Path) -> PathBuf {
+pub(crate) fn build_job(dir: &Path) -> PathBuf {
     let classes = dir.join("classes");
     std::fs::create_dir_all(&classes).unwrap();
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/e2e/SumJob.java");
@@ -293,7 +296,7 @@ fn rendered_manifests_form_a_working_spark_cluster() {
     });
     let driver_log = std::fs::read_to_string(dir.join("driver.log")).unwrap();
     assert!(
-        driver_log.contains(EXPECTED),
+        driver_log.contains(EXPECTED) && driver_log.contains(EXPECTED_SHUFFLE),
         "driver output:\n{driver_log}\n{}",
         cluster.logs()
     );

@@ -8,13 +8,15 @@
 //! | `cluster` | apply, diff, status, delete against a fake API server | nothing |
 //! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
 //! | `schema` | every render against the official Kubernetes schemas | `kubernetes-validate` (ignored tests) |
-//! | `e2e` | a real Spark cluster from the rendered manifests | root, iproute2, curl, Java 17, pyspark (ignored tests) |
+//! | `e2e` | a real Spark cluster from the rendered manifests | root, iproute2, iptables, curl, Java 17, pyspark (ignored tests) |
+//! | `containers` | the compose file run by a real Docker engine, two image layouts | root, docker.io, debootstrap, Java 17, pyspark (ignored test) |
 //!
 //! `cargo test` runs what needs nothing; `cargo test -- --include-ignored` runs everything.
 
 mod cli;
 mod cluster;
 mod common;
+mod containers;
 mod e2e;
 mod golden;
 mod injection;
