@@ -25,6 +25,7 @@ pub(crate) static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 const MASTER: u8 = 2;
 const DRIVER: u8 = 100;
+const DECOM_DRIVER: u8 = 101;
 pub(crate) const WORKERS: usize = 2;
 pub(crate) const WAIT: Duration = Duration::from_secs(120);
 /// Sum of squares of 1..=1000: n(n+1)(2n+1)/6.
@@ -145,6 +146,35 @@ fn wait_for_at(
     );
 }
 
+/// Waits until `log` holds `text`, or fails the test with every daemon's log.
+fn wait_for_log(cluster: &Cluster, log: &Path, text: &str) {
+    let start = Instant::now();
+    while start.elapsed() < WAIT {
+        if std::fs::read_to_string(log).is_ok_and(|l| l.contains(text)) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "timed out waiting for {text:?} in {}\n{}",
+        log.display(),
+        cluster.logs()
+    );
+}
+
+/// Waits until no process runs in host `name`; returns the time since `since`.
+fn wait_gone(cluster: &Cluster, name: &str, since: Instant) -> Duration {
+    while cluster.net.running(name) {
+        assert!(
+            since.elapsed() < WAIT,
+            "{name} still runs\n{}",
+            cluster.logs()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    since.elapsed()
+}
+
 /// The last lines of every daemon's log, for a failure message.
 fn logs(dir: &Path) -> String {
     let mut out = String::new();
@@ -178,7 +208,7 @@ fn alive(json: &Value) -> usize {
 pub(crate) fn build_job(dir: &Path) -> PathBuf {
     let classes = dir.join("classes");
     std::fs::create_dir_all(&classes).unwrap();
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/e2e/SumJob.java");
+    let sources = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/suite/e2e");
     let classpath = format!("{}/jars/*", pods::spark_home());
     sh(&[
         "javac",
@@ -186,7 +216,8 @@ pub(crate) fn build_job(dir: &Path) -> PathBuf {
         classes.to_str().unwrap(),
         "-cp",
         &classpath,
-        source.to_str().unwrap(),
+        sources.join("SumJob.java").to_str().unwrap(),
+        sources.join("DecomJob.java").to_str().unwrap(),
     ]);
     let jar = dir.join("sum-job.jar");
     sh(&[
@@ -220,6 +251,7 @@ fn rendered_manifests_form_a_working_spark_cluster() {
     net.hosts.push((net.ip(MASTER), "spark-master".into()));
     net.add_host("master", MASTER);
     net.add_host("driver", DRIVER);
+    net.add_host("decom", DECOM_DRIVER);
     for i in 0..WORKERS {
         net.add_host(&format!("worker{i}"), worker_host(i));
     }
@@ -331,22 +363,41 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         "the master wrote no recovery state"
     );
 
-    // With decommissioning on, SIGTERM (what a kubelet sends) makes a worker decommission, and
-    // one that runs no executor stops promptly instead of waiting out its grace period.
+    // With decommissioning on, SIGTERM (what a kubelet sends) makes a worker decommission: an
+    // application's cached blocks move off it, so nothing is computed again, and the worker
+    // stops once its executor has gone.
+    let mut args = vec!["submit".to_string(), "--class".into(), "DecomJob".into()];
+    args.extend([jar.display().to_string(), WORKERS.to_string()]);
+    cluster.start_pod("decom", true, DECOM_DRIVER, args);
+    let decom_log = dir.join("decom.log");
+    wait_for_log(&cluster, &decom_log, "CACHED 8 on 2 executors");
     let leaving_ip = cluster.net.ip(worker_host(1));
     let terminated = Instant::now();
     cluster.net.signal("worker1", "TERM");
-    cluster.wait_for("the terminated worker to leave", |j| {
+    wait_for_log(&cluster, &decom_log, "MIGRATED");
+    let driver_log = std::fs::read_to_string(&decom_log).unwrap();
+    assert!(
+        driver_log.contains("MIGRATED 8 8"),
+        "the cached blocks did not survive the decommission:\n{driver_log}\n{}",
+        cluster.logs()
+    );
+    let gone = wait_gone(&cluster, "worker1", terminated);
+    println!(
+        "worker with cached blocks decommissioned, blocks moved, exited {:.1} s after SIGTERM",
+        gone.as_secs_f64()
+    );
+    cluster.wait_for("the decommissioned worker to leave", |j| {
         workers_on(j, &leaving_ip)
             .iter()
             .all(|w| w["state"] == "DECOMMISSIONED" || w["state"] == "DEAD")
     });
-    while cluster.net.running("worker1") && terminated.elapsed() < WAIT {
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    let gone = terminated.elapsed();
+
+    // A worker with nothing to move stops promptly instead of waiting out its grace period.
+    let terminated = Instant::now();
+    cluster.net.signal("worker0", "TERM");
+    let gone = wait_gone(&cluster, "worker0", terminated);
     println!(
-        "decommissioned idle worker exited {:.1} s after SIGTERM",
+        "idle decommissioned worker exited {:.1} s after SIGTERM",
         gone.as_secs_f64()
     );
     assert!(
@@ -354,7 +405,7 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         "took {gone:?}, the grace period is 60 s\n{}",
         cluster.logs()
     );
-    let log = std::fs::read_to_string(dir.join("worker1.log")).unwrap();
+    let log = std::fs::read_to_string(dir.join("worker0.log")).unwrap();
     assert!(
         log.contains("decommissioned worker runs no executor"),
         "{log}"

@@ -183,9 +183,14 @@ impl Network {
             .is_ok_and(|out| !String::from_utf8_lossy(&out.stdout).trim().is_empty())
     }
 
-    /// Sends `signal` (`TERM`, …) to every process in host `name`, as a kubelet stopping a pod does.
+    /// Sends `signal` (`TERM`, …) to the process started in host `name`, as a kubelet stopping a
+    /// pod signals the container's first process only.
     pub fn signal(&self, name: &str, signal: &str) {
-        signal_all_in(&self.ns_name(name), signal);
+        for (_, child) in self.children.iter().filter(|(n, _)| n == name) {
+            let _ = Command::new("kill")
+                .args([&format!("-{signal}"), &child.id().to_string()])
+                .status();
+        }
     }
 
     /// Routes connections from hosts `clients` to `service_ip` to `target_ip` instead, as
