@@ -133,6 +133,28 @@ mod tests {
         );
     }
 
+    /// Well-known node labels carry a prefix and a slash; they are valid selector keys.
+    #[test]
+    fn node_selectors_take_kubernetes_io_keys() {
+        let spec = load(&opts(
+            "default",
+            &[
+                "workers.nodeSelector.kubernetes.io/hostname=node-1",
+                "master.nodeSelector.topology.kubernetes.io/zone=eu-west-1a",
+            ],
+        ))
+        .unwrap()
+        .spec;
+        assert_eq!(
+            spec.workers.node_selector["kubernetes.io/hostname"],
+            "node-1"
+        );
+        assert_eq!(
+            spec.master.node_selector["topology.kubernetes.io/zone"],
+            "eu-west-1a"
+        );
+    }
+
     #[test]
     fn maps_merge_deeply() {
         let base = defaults();

@@ -40,7 +40,7 @@ impl Tree {
 /// How sparkup reads YAML: serde-saphyr's budget (depth, nodes, alias expansion) and duplicate-key
 /// rejection stay on; errors come without source snippets, as one line after the origin.
 pub(crate) fn parse_yaml<T: DeserializeOwned>(text: &str) -> Result<Vec<T>, String> {
-    let options = serde_saphyr::options! { with_snippet: false };
+    let options = serde_saphyr::options! { with_snippet: false, reject_unsupported_tags: true };
     serde_saphyr::from_multiple_with_options(text, options).map_err(|e| {
         let message = e.to_string();
         let message = message.trim_start_matches("error: ");

@@ -9,11 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use k8s_openapi::api::core::v1::Toleration;
 use serde_json::Value;
 
 use super::spec::{ClusterSpec, EnvFromSpec, Ports, Resources, StorageSpec};
 use crate::error::{ValueError, path_key, quote};
-use crate::json::first_lost_key;
+use crate::json::{first_defaulted_key, first_lost_key};
 use crate::spark::conf as spark_conf;
 
 /// Longest instance name: pod names add `-worker-<hash>-<suffix>` and must stay within 63.
@@ -133,13 +134,25 @@ fn check_image(spec: &ClusterSpec, r: &mut Report) {
             !part.is_empty()
                 && part
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-:".contains(c))
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-:@".contains(c))
         });
+    // A ':' may only stand in the registry host's port, never in the last path component.
+    let tagged = repo.contains('@')
+        || repo
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'));
     if !repo_ok {
         r.invalid(
             "image.repository",
             repo,
             "an image name such as apache/spark (lowercase, no tag)",
+        );
+    } else if tagged {
+        r.invalid(
+            "image.repository",
+            repo,
+            "an image name without a tag or digest (such as apache/spark): set those in image.tag",
         );
     }
     let tag = &spec.image.tag;
@@ -205,20 +218,22 @@ fn check_env_from(r: &mut Report, i: usize, source: &EnvFromSpec) {
 }
 
 fn check_security(spec: &ClusterSpec, r: &mut Report) {
+    // The API server takes user and group ids up to 2^31 - 1.
+    const MAX_ID: i64 = i32::MAX as i64;
     let sc = &spec.security_context;
-    if sc.run_as_user <= 0 {
+    if sc.run_as_user <= 0 || sc.run_as_user > MAX_ID {
         r.number(
             "securityContext.runAsUser",
             sc.run_as_user,
-            "a user id above 0: Spark never runs as root",
+            format!("a user id from 1 to {MAX_ID}: Spark never runs as root"),
         );
     }
     for (field, id) in [("runAsGroup", sc.run_as_group), ("fsGroup", sc.fs_group)] {
-        if id < 0 {
-            r.invalid(
+        if !(0..=MAX_ID).contains(&id) {
+            r.number(
                 format!("securityContext.{field}"),
-                &id.to_string(),
-                "a group id of 0 or more",
+                id,
+                format!("a group id from 0 to {MAX_ID}"),
             );
         }
     }
@@ -273,6 +288,7 @@ fn check_roles(spec: &ClusterSpec, tree: &Value, r: &mut Report) {
         check_metadata(r, &format!("{role}.podLabels"), pod_labels, true);
         check_metadata(r, &format!("{role}.podAnnotations"), pod_annotations, false);
         check_kubernetes_fields(r, tree, &format!("{role}.tolerations"), tolerations);
+        check_tolerations(r, &format!("{role}.tolerations"), tolerations);
         check_kubernetes_fields(r, tree, &format!("{role}.affinity"), affinity);
     }
 }
@@ -287,6 +303,46 @@ fn check_kubernetes_fields(r: &mut Report, tree: &Value, path: &str, typed: &imp
     };
     if let Some(lost) = first_lost_key(written, &kept, path.to_string()) {
         r.0.push(ValueError::new(lost, "unknown field"));
+    } else if let Some(missing) = first_defaulted_key(written, &kept, path.to_string()) {
+        r.0.push(ValueError::new(missing, "missing: a required field"));
+    }
+}
+
+/// What the API server checks of a toleration, checked before anything is applied.
+fn check_tolerations(r: &mut Report, path: &str, tolerations: &[Toleration]) {
+    for (i, t) in tolerations.iter().enumerate() {
+        let at = |field: &str| format!("{path}[{i}].{field}");
+        let operator = t.operator.as_deref().unwrap_or("Equal");
+        if !["Equal", "Exists"].contains(&operator) {
+            r.invalid(at("operator"), operator, "one of Equal, Exists");
+        }
+        let effect = t.effect.as_deref().unwrap_or("");
+        if !["", "NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&effect) {
+            r.invalid(
+                at("effect"),
+                effect,
+                "one of NoSchedule, PreferNoSchedule, NoExecute (or none for all)",
+            );
+        }
+        if operator == "Exists" && t.value.as_deref().is_some_and(|v| !v.is_empty()) {
+            r.invalid(
+                at("value"),
+                t.value.as_deref().unwrap_or(""),
+                "no value with operator Exists",
+            );
+        }
+        if t.key.as_deref().unwrap_or("").is_empty() && operator != "Exists" {
+            r.invalid(at("operator"), operator, "Exists when there is no key");
+        }
+        if let Some(seconds) = t.toleration_seconds
+            && effect != "NoExecute"
+        {
+            r.number(
+                at("tolerationSeconds"),
+                seconds,
+                "no tolerationSeconds unless effect is NoExecute",
+            );
+        }
     }
 }
 
