@@ -11,7 +11,7 @@ fn main() -> ExitCode {
             for cause in e.chain().skip(1) {
                 eprintln!("caused by: {cause}");
             }
-            ExitCode::from(sparkup::cli::EXIT_ERROR)
+            ExitCode::from(sparkup::cli::exit_code(&e))
         }
     }
 }

@@ -45,9 +45,6 @@ pub struct RenderArgs {
     /// Use the templates in this folder instead of the built-in ones of the same name
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
-    /// Print Secret data instead of masking it
-    #[arg(long)]
-    pub show_secrets: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,8 +14,8 @@ use super::args::ValuesArgs;
 use super::print::print;
 use super::render::build_objects;
 use crate::kube::{
-    self, Action, ApiServer, ApplyOptions, Change, ConnectOptions, DiffOptions, Progress, Summary,
-    WaitOptions,
+    self, Action, ApiServer, ApplyOptions, Change, ConnectOptions, DiffOptions, PlanOptions,
+    Progress, Summary, WaitOptions,
 };
 use crate::render::Object;
 use crate::values::Cluster;
@@ -23,6 +23,8 @@ use crate::values::Cluster;
 const EXIT_CHANGES: u8 = 1;
 /// `status`: the cluster is not healthy.
 const EXIT_UNHEALTHY: u8 = 1;
+/// `apply`: everything was applied, but the cluster was not up within `--timeout`.
+pub(super) const EXIT_TIMED_OUT: u8 = 3;
 
 /// Values, templates and the cluster to talk to.
 #[derive(Debug, Args)]
@@ -89,6 +91,9 @@ pub struct DiffArgs {
     /// Print Secret data instead of masking it
     #[arg(long)]
     pub show_secrets: bool,
+    /// Show what an apply with --force-conflicts would do: take over fields another manager owns
+    #[arg(long)]
+    pub force_conflicts: bool,
     /// Output: a unified diff, or JSON for CI
     #[arg(long, short = 'o', value_enum, default_value = "text")]
     pub output: DiffFormat,
@@ -117,24 +122,25 @@ pub struct DeleteArgs {
 
 /// `90`, `90s`, `10m`, `1h`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
+    /// A week: longer is a mistake, not a wait.
+    const MAX_SECONDS: u64 = 7 * 24 * 3600;
+    let expected =
+        || format!("invalid duration {text:?}: expected e.g. 90s, 10m or 1h, at most 168h");
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len()),
     );
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {text:?}: expected e.g. 90s, 10m or 1h"))?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => {
-            return Err(format!(
-                "invalid duration {text:?}: expected e.g. 90s, 10m or 1h"
-            ));
-        }
+    let n: u64 = number.parse().map_err(|_| expected())?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => return Err(expected()),
     };
-    Ok(Duration::from_secs(seconds))
+    match n.checked_mul(scale) {
+        Some(seconds) if seconds <= MAX_SECONDS => Ok(Duration::from_secs(seconds)),
+        _ => Err(expected()),
+    }
 }
 
 /// What a cluster command does once it is connected.
@@ -172,7 +178,10 @@ pub async fn apply_command(
 ) -> anyhow::Result<ExitCode> {
     let spec = &cluster.spec;
     if args.dry_run {
-        let changes = kube::plan(api, spec, objects).await?;
+        let opts = PlanOptions {
+            force_conflicts: args.force_conflicts,
+        };
+        let changes = kube::plan(api, spec, objects, opts).await?;
         return print(&dry_run_report(&changes, args.prune_pvcs));
     }
     let opts = ApplyOptions {
@@ -240,7 +249,10 @@ pub async fn diff_command(
     objects: &[Object],
     args: &DiffArgs,
 ) -> anyhow::Result<ExitCode> {
-    let changes = kube::plan(api, &cluster.spec, objects).await?;
+    let opts = PlanOptions {
+        force_conflicts: args.force_conflicts,
+    };
+    let changes = kube::plan(api, &cluster.spec, objects, opts).await?;
     let opts = DiffOptions {
         show_secrets: args.show_secrets,
         color: std::io::stdout().is_terminal(),
@@ -292,4 +304,31 @@ pub async fn delete_command(
         ));
     }
     print(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `apply --timeout 18446744073709551615` used to panic after the objects were applied.
+    #[test]
+    fn durations_are_bounded_and_never_overflow() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(
+            parse_duration("168h"),
+            Ok(Duration::from_secs(7 * 24 * 3600))
+        );
+        for bad in [
+            "18446744073709551615",
+            "18446744073709551615h",
+            "169h",
+            "1d",
+            "",
+            "m",
+            "-1",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -18,6 +18,17 @@ pub use kube::{
     ApplyArgs, DeleteArgs, DiffArgs, DiffFormat, KubeArgs, StatusArgs, apply_command, diff_command,
 };
 pub use print::EXIT_ERROR;
+
+/// The exit code for an error: 3 when `apply` applied everything but the cluster was not up in
+/// time, 2 for everything else (bad input, an API error, a workload that cannot start).
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    #[cfg(feature = "kube")]
+    if let Some(crate::kube::KubeError::TimedOut(_)) = error.downcast_ref() {
+        return kube::EXIT_TIMED_OUT;
+    }
+    let _ = error;
+    EXIT_ERROR
+}
 use print::print;
 
 #[derive(Debug, Parser)]

@@ -7,7 +7,7 @@ use anyhow::Context as _;
 
 use super::args::{ComposeArgs, RenderArgs, ValuesArgs, ValuesCommandArgs};
 use super::print::print;
-use crate::render::{self, Format, Object, OutputOptions, RenderOptions};
+use crate::render::{self, Format, Object, RenderOptions};
 use crate::values::{self, Cluster};
 
 /// Values, render and manifests: what every command that shows or applies objects starts with.
@@ -22,12 +22,9 @@ pub(super) fn build_objects(
 
 pub(super) fn render_command(args: &RenderArgs) -> anyhow::Result<ExitCode> {
     let (_, objects) = build_objects(&args.values, args.templates.clone())?;
-    let opts = OutputOptions {
-        show_secrets: args.show_secrets,
-    };
     match &args.output_dir {
         Some(dir) => {
-            let files = render::write_dir(dir, &objects, args.output, opts)?;
+            let files = render::write_dir(dir, &objects, args.output)?;
             eprintln!(
                 "wrote {} objects and kustomization.yaml to {}",
                 files.len(),
@@ -35,7 +32,7 @@ pub(super) fn render_command(args: &RenderArgs) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        None => print(&render::format_all(&objects, args.output, opts)?),
+        None => print(&render::format_all(&objects, args.output)?),
     }
 }
 

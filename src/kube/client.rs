@@ -67,9 +67,13 @@ pub enum KubeError {
         reason: String,
         message: String,
     },
-    /// The cluster did not converge in time.
+    /// A workload cannot start, and waiting will not change that (a crash loop, an image that
+    /// cannot be pulled).
     #[error("{0}")]
     NotReady(String),
+    /// The wait ran out of time: the objects were applied, Spark was not up yet.
+    #[error("{0}")]
+    TimedOut(String),
 }
 
 fn hint(code: u16) -> &'static str {
@@ -145,7 +149,7 @@ impl ApiServer {
         } else {
             format!("/apis/{}/{version}", kind.group)
         };
-        if let (true, Some(ns)) = (kind.namespaced, namespace) {
+        if let Some(ns) = namespace {
             path.push_str(&format!("/namespaces/{ns}"));
         }
         path.push('/');
@@ -262,10 +266,12 @@ impl ApiServer {
             .await
             .map_err(|e| match e {
                 KubeError::Api {
-                    code: 409, message, ..
-                } => KubeError::Conflict {
+                    code: 409,
+                    ref message,
+                    ..
+                } if !conflicts(message).is_empty() => KubeError::Conflict {
+                    conflicts: conflicts(message),
                     object: object_id,
-                    conflicts: conflicts(&message),
                 },
                 other => other,
             })
@@ -345,7 +351,8 @@ impl ApiServer {
     }
 }
 
-/// The conflicting fields and their managers from a 409 message. The server writes
+/// The conflicting fields and their managers from a 409 message; none when the 409 is not a
+/// field-manager conflict (an object modified meanwhile, say). The server writes
 /// `Apply failed with 1 conflict: conflict with "helm" using apps/v1: .spec.replicas`, or for
 /// several `conflicts with "kubectl-edit" using apps/v1:` followed by `- <field>` lines.
 fn conflicts(message: &str) -> Vec<String> {
@@ -366,11 +373,7 @@ fn conflicts(message: &str) -> Vec<String> {
             found.push(format!("{field} (owned by {manager})"));
         }
     }
-    if found.is_empty() {
-        vec![message.to_string()]
-    } else {
-        found
-    }
+    found
 }
 
 fn percent_encode(s: &str) -> String {

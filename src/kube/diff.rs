@@ -5,7 +5,10 @@ use similar::TextDiff;
 
 use super::plan::{Action, Change, Summary};
 use crate::error::Error;
-use crate::render::output::{self, MASK};
+use crate::render::output;
+
+/// What replaces each value of a Secret's `data` and `stringData` wherever a person sees it.
+pub(crate) const MASK: &str = "***";
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DiffOptions {

@@ -20,6 +20,6 @@ pub use client::{ApiServer, KubeError, Target};
 pub use connect::{ConnectOptions, connect};
 pub use delete::{DeleteReport, delete};
 pub use diff::{DiffOptions, diff_json, diff_text};
-pub use plan::{Action, Change, Summary, plan};
+pub use plan::{Action, Change, PlanOptions, Summary, plan};
 pub use status::{Row, StatusReport, status, status_table};
 pub use wait::{Progress, WaitOptions, wait};

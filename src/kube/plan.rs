@@ -112,17 +112,30 @@ fn canonical(value: &Value) -> Value {
 }
 
 /// Compares every rendered object with the cluster and lists what would be pruned.
+/// How to plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Dry-run with `force=true`, as the apply will: fields another manager owns are taken over
+    /// instead of failing the plan.
+    pub force_conflicts: bool,
+}
+
 pub async fn plan(
     api: &ApiServer,
     spec: &ClusterSpec,
     objects: &[Object],
+    opts: PlanOptions,
 ) -> Result<Vec<Change>, KubeError> {
+    let mode = ApplyMode {
+        dry_run: true,
+        force: opts.force_conflicts,
+    };
     if !api.namespace_exists(&spec.namespace).await? {
         // A namespace that does not exist yet holds nothing: everything is a create.
         return Ok(objects.iter().map(|o| create(o, o.value.clone())).collect());
     }
     let mut changes: Vec<Change> = stream::iter(objects)
-        .map(|object| compare(api, object))
+        .map(|object| compare(api, object, mode))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
@@ -150,16 +163,12 @@ fn create(object: &Object, after: Value) -> Change {
     }
 }
 
-async fn compare(api: &ApiServer, object: &Object) -> Result<Change, KubeError> {
+async fn compare(api: &ApiServer, object: &Object, mode: ApplyMode) -> Result<Change, KubeError> {
     let kind = object.kind_info();
     let live = api
         .get(&api.object_path(object), &format!("get {}", object.id()))
         .await?;
-    let dry_run = ApplyMode {
-        dry_run: true,
-        force: false,
-    };
-    let after = normalize(&api.apply(kind, &object.value, dry_run).await?);
+    let after = normalize(&api.apply(kind, &object.value, mode).await?);
     Ok(match live {
         None => create(object, after),
         Some(live) => {

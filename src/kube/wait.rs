@@ -100,7 +100,11 @@ pub async fn wait(
     opts: WaitOptions,
     progress: &Progress,
 ) -> Result<(), KubeError> {
-    let deadline = Instant::now() + opts.timeout;
+    // A deadline past what the clock can hold is no deadline.
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(opts.timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
     let mut pending: Vec<Pending> = objects
         .iter()
         .filter(|o| {
@@ -147,7 +151,7 @@ pub async fn wait(
                 .iter()
                 .map(|p| format!("  {}: {}", p.object.id(), p.state))
                 .collect();
-            return Err(KubeError::NotReady(format!(
+            return Err(KubeError::TimedOut(format!(
                 "timed out after {}s waiting for:\n{}",
                 opts.timeout.as_secs(),
                 states.join("\n")
@@ -314,7 +318,7 @@ async fn wait_for_spark(
         };
         bar.set_message(state.clone());
         if Instant::now() >= deadline {
-            return Err(KubeError::NotReady(format!(
+            return Err(KubeError::TimedOut(format!(
                 "timed out after {}s waiting for the Spark master: {state}",
                 opts.timeout.as_secs()
             )));

@@ -1,5 +1,5 @@
-//! The kinds sparkup renders or accepts from a user's templates: their REST names, scope, apply
-//! stage and the k8s-openapi type every object of the kind is checked against.
+//! The kinds sparkup renders or accepts from a user's templates, all of them namespaced: their
+//! REST names, apply stage and the k8s-openapi type every object of the kind is checked against.
 
 // The REST names and the lookups by group-kind serve only the cluster commands.
 #![cfg_attr(not(feature = "kube"), allow(dead_code))]
@@ -10,12 +10,29 @@ use serde_json::Value;
 
 use crate::json::first_lost_key;
 
+/// Kinds that belong to no namespace: a template may not render them, so that prune and delete,
+/// which remove what the instance's ApplySet lists, can never remove a Namespace (with every claim
+/// and foreign object in it) or anything else outside the instance.
+pub(crate) const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "Node",
+    "PersistentVolume",
+    "StorageClass",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+];
+
 /// `Kind/name`, the one way sparkup names an object, as kubectl does.
 pub(crate) fn object_id(kind: &str, name: &str) -> String {
     format!("{kind}/{name}")
 }
 
-/// Kinds sparkup renders or accepts from a user's templates, with their scope and REST path.
+/// A kind sparkup renders or accepts from a user's templates, with its REST path.
 pub(crate) struct KindInfo {
     pub(crate) api_version: &'static str,
     pub(crate) kind: &'static str,
@@ -23,8 +40,7 @@ pub(crate) struct KindInfo {
     pub(crate) group: &'static str,
     /// Plural name in REST paths (`deployments`).
     pub(crate) plural: &'static str,
-    pub(crate) namespaced: bool,
-    /// Apply order: namespace, configuration, storage, services, workloads, the rest.
+    /// Apply order: configuration, storage, services, workloads, the rest.
     pub(crate) stage: u8,
     check: fn(&Value) -> Result<Value, String>,
 }
@@ -70,7 +86,6 @@ static POD: KindInfo = KindInfo {
     kind: "Pod",
     group: "",
     plural: "pods",
-    namespaced: true,
     stage: u8::MAX,
     check: typed_roundtrip::<k8s_openapi::api::core::v1::Pod>,
 };
@@ -85,14 +100,13 @@ pub(crate) fn kind_by_group_kind(group_kind: &str) -> Option<&'static KindInfo> 
 }
 
 macro_rules! kinds {
-    ($( $api:literal, $kind:literal, $ty:ty, $namespaced:literal, $stage:literal; )*) => {
+    ($( $api:literal, $kind:literal, $ty:ty, $stage:literal; )*) => {
         const KINDS: &[KindInfo] = &[
             $( KindInfo {
                 api_version: $api,
                 kind: $kind,
                 group: <$ty as k8s_openapi::Resource>::GROUP,
                 plural: <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT,
-                namespaced: $namespaced,
                 stage: $stage,
                 check: typed_roundtrip::<$ty>,
             }, )*
@@ -101,22 +115,21 @@ macro_rules! kinds {
 }
 
 kinds! {
-    "v1", "Namespace", k8s_openapi::api::core::v1::Namespace, false, 0;
-    "v1", "ServiceAccount", k8s_openapi::api::core::v1::ServiceAccount, true, 1;
-    "v1", "Secret", k8s_openapi::api::core::v1::Secret, true, 1;
-    "v1", "ConfigMap", k8s_openapi::api::core::v1::ConfigMap, true, 1;
-    "rbac.authorization.k8s.io/v1", "Role", k8s_openapi::api::rbac::v1::Role, true, 1;
-    "rbac.authorization.k8s.io/v1", "RoleBinding", k8s_openapi::api::rbac::v1::RoleBinding, true, 1;
-    "v1", "PersistentVolumeClaim", k8s_openapi::api::core::v1::PersistentVolumeClaim, true, 2;
-    "v1", "Service", k8s_openapi::api::core::v1::Service, true, 3;
-    "apps/v1", "Deployment", k8s_openapi::api::apps::v1::Deployment, true, 4;
-    "apps/v1", "StatefulSet", k8s_openapi::api::apps::v1::StatefulSet, true, 4;
-    "v1", "ReplicationController", k8s_openapi::api::core::v1::ReplicationController, true, 4;
-    "batch/v1", "Job", k8s_openapi::api::batch::v1::Job, true, 5;
-    "batch/v1", "CronJob", k8s_openapi::api::batch::v1::CronJob, true, 5;
-    "networking.k8s.io/v1", "NetworkPolicy", k8s_openapi::api::networking::v1::NetworkPolicy, true, 5;
-    "networking.k8s.io/v1", "Ingress", k8s_openapi::api::networking::v1::Ingress, true, 5;
-    "policy/v1", "PodDisruptionBudget", k8s_openapi::api::policy::v1::PodDisruptionBudget, true, 5;
+    "v1", "ServiceAccount", k8s_openapi::api::core::v1::ServiceAccount, 1;
+    "v1", "Secret", k8s_openapi::api::core::v1::Secret, 1;
+    "v1", "ConfigMap", k8s_openapi::api::core::v1::ConfigMap, 1;
+    "rbac.authorization.k8s.io/v1", "Role", k8s_openapi::api::rbac::v1::Role, 1;
+    "rbac.authorization.k8s.io/v1", "RoleBinding", k8s_openapi::api::rbac::v1::RoleBinding, 1;
+    "v1", "PersistentVolumeClaim", k8s_openapi::api::core::v1::PersistentVolumeClaim, 2;
+    "v1", "Service", k8s_openapi::api::core::v1::Service, 3;
+    "apps/v1", "Deployment", k8s_openapi::api::apps::v1::Deployment, 4;
+    "apps/v1", "StatefulSet", k8s_openapi::api::apps::v1::StatefulSet, 4;
+    "v1", "ReplicationController", k8s_openapi::api::core::v1::ReplicationController, 4;
+    "batch/v1", "Job", k8s_openapi::api::batch::v1::Job, 5;
+    "batch/v1", "CronJob", k8s_openapi::api::batch::v1::CronJob, 5;
+    "networking.k8s.io/v1", "NetworkPolicy", k8s_openapi::api::networking::v1::NetworkPolicy, 5;
+    "networking.k8s.io/v1", "Ingress", k8s_openapi::api::networking::v1::Ingress, 5;
+    "policy/v1", "PodDisruptionBudget", k8s_openapi::api::policy::v1::PodDisruptionBudget, 5;
 }
 
 /// Parses the value as `T` and serializes it back; fails if a key was lost on the way.

@@ -97,6 +97,16 @@ fn check_object(doc: Value, spec: &ClusterSpec, origin: &str) -> Result<Object, 
             "expected a mapping with apiVersion and kind",
         ));
     };
+    if kinds::CLUSTER_SCOPED.contains(&kind.as_str()) {
+        return Err(Error::manifest(
+            origin,
+            format!(
+                "{api_version} {kind} is cluster-scoped: expected an object of the instance's \
+                 namespace (sparkup prunes and deletes what it manages, and never reaches outside \
+                 the namespace; create {kind} objects with kubectl)"
+            ),
+        ));
+    }
     let info = kinds::kind_info(&api_version, &kind).ok_or_else(|| {
         let known: Vec<String> = kinds::all()
             .map(|k| format!("{}/{}", k.api_version, k.kind))
@@ -117,9 +127,7 @@ fn check_object(doc: Value, spec: &ClusterSpec, origin: &str) -> Result<Object, 
     let mut value = info
         .check(&doc)
         .map_err(|detail| Error::manifest(&id, detail))?;
-    if info.namespaced {
-        set_namespace(&mut value, &spec.namespace).map_err(|d| Error::manifest(&id, d))?;
-    }
+    set_namespace(&mut value, &spec.namespace).map_err(|d| Error::manifest(&id, d))?;
     label(&mut value, spec, &kind);
     Ok(Object {
         api_version,
@@ -211,7 +219,7 @@ fn merge_strings(metadata: &mut Map<String, Value>, key: &str, pairs: &BTreeMap<
     metadata.insert(key.into(), Value::Object(merged.into_iter().collect()));
 }
 
-/// Namespace, configuration, storage, services, the master before the workers, then the rest.
+/// Configuration, storage, services, the master before the workers, then the rest.
 fn apply_order(a: &Object, b: &Object) -> Ordering {
     let component_rank = |o: &Object| match o.component() {
         "master" => 0,

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::values::Cluster;
 pub use compose::Compose;
 pub use manifests::Object;
-pub use output::{Format, OutputOptions, format_all, to_yaml, write_dir};
+pub use output::{Format, format_all, to_yaml, write_dir};
 
 /// How to render.
 #[derive(Debug, Clone, Default)]

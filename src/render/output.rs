@@ -1,7 +1,8 @@
 //! Printing objects: multi-document YAML or a JSON `List`, to stdout or one file per object.
 //!
 //! Output is byte-for-byte deterministic for the same input, so it can be committed, diffed and
-//! reviewed. Secret data is masked unless the user asks for it.
+//! reviewed. It is meant to be applied, so Secrets are written exactly as rendered: masking them
+//! here would turn `sparkup render | kubectl apply -f -` into a Secret whose data is `***`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,9 +11,6 @@ use serde_json::Value;
 
 use super::manifests::Object;
 use crate::error::Error;
-
-/// What replaces each value of a Secret's `data` and `stringData`.
-pub(crate) const MASK: &str = "***";
 
 /// First line of every `kustomization.yaml` sparkup writes: marks a folder as sparkup's to rewrite.
 const KUSTOMIZATION_HEADER: &str =
@@ -24,47 +22,23 @@ pub enum Format {
     Json,
 }
 
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OutputOptions {
-    pub show_secrets: bool,
-}
-
-/// The object as it may be shown: Secret values masked unless `show_secrets`.
-pub(crate) fn presentable(object: &Object, opts: OutputOptions) -> Value {
-    let mut value = object.value.clone();
-    if object.kind == "Secret" && !opts.show_secrets {
-        for field in ["data", "stringData"] {
-            if let Some(Value::Object(map)) = value.get_mut(field) {
-                for v in map.values_mut() {
-                    *v = Value::String(MASK.into());
-                }
-            }
-        }
-    }
-    value
-}
-
 pub fn to_yaml(value: &Value) -> Result<String, Error> {
     serde_saphyr::to_string(value).map_err(|e| Error::manifest("output", e))
 }
 
 /// Every object as one YAML stream (documents separated by `---`) or one JSON `List`.
-pub fn format_all(
-    objects: &[Object],
-    format: Format,
-    opts: OutputOptions,
-) -> Result<String, Error> {
+pub fn format_all(objects: &[Object], format: Format) -> Result<String, Error> {
     match format {
         Format::Yaml => {
             let mut out = String::new();
             for object in objects {
                 out.push_str("---\n");
-                out.push_str(&to_yaml(&presentable(object, opts))?);
+                out.push_str(&to_yaml(&object.value)?);
             }
             Ok(out)
         }
         Format::Json => {
-            let items: Vec<Value> = objects.iter().map(|o| presentable(o, opts)).collect();
+            let items: Vec<&Value> = objects.iter().map(|o| &o.value).collect();
             let list = serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": items });
             let mut text =
                 serde_json::to_string_pretty(&list).map_err(|e| Error::manifest("output", e))?;
@@ -91,23 +65,18 @@ fn file_name(index: usize, object: &Object, format: Format) -> String {
 /// Writes one file per object and a `kustomization.yaml` listing them in apply order, so
 /// `kubectl apply -k DIR` and GitOps tools can take the folder. Files from sparkup's previous
 /// render into the same folder are removed first; a folder with other content is refused.
-pub fn write_dir(
-    dir: &Path,
-    objects: &[Object],
-    format: Format,
-    opts: OutputOptions,
-) -> Result<Vec<String>, Error> {
+pub fn write_dir(dir: &Path, objects: &[Object], format: Format) -> Result<Vec<String>, Error> {
     let origin = || format!("output folder {}", dir.display());
     remove_previous_render(dir).map_err(|e| Error::source(origin(), e))?;
     std::fs::create_dir_all(dir).map_err(|e| Error::source(origin(), e))?;
     let mut names = Vec::new();
     for (i, object) in objects.iter().enumerate() {
         let name = file_name(i, object, format);
-        let value = presentable(object, opts);
+        let value = &object.value;
         let text = match format {
-            Format::Yaml => to_yaml(&value)?,
+            Format::Yaml => to_yaml(value)?,
             Format::Json => {
-                serde_json::to_string_pretty(&value).map_err(|e| Error::manifest(object.id(), e))?
+                serde_json::to_string_pretty(value).map_err(|e| Error::manifest(object.id(), e))?
                     + "\n"
             }
         };

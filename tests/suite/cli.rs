@@ -196,25 +196,58 @@ fn templates(name: &str, files: &[(&str, &str)]) -> PathBuf {
 const SECRET_TEMPLATE: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ name ~ \"-auth\" }}\n\
                                type: Opaque\nstringData:\n  token: s3cr3t-t0ken\n";
 
+/// `render` output is meant to be applied: a masked Secret would be applied as `***`.
 #[test]
-fn user_templates_add_objects_and_secrets_are_masked() {
+fn user_templates_add_objects_and_render_writes_secrets_exactly() {
     let dir = templates("secret", &[("auth.yaml", SECRET_TEMPLATE)]);
     let dir_str = dir.to_str().unwrap();
     let run = sparkup(&["render", "--templates", dir_str]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("name: spark-auth"));
-    assert!(
-        run.stdout.contains("token: '***'") || run.stdout.contains("token: \"***\""),
-        "{}",
-        run.stdout
-    );
-    assert!(!run.stdout.contains("s3cr3t"));
+    assert!(run.stdout.contains("token: s3cr3t-t0ken"), "{}", run.stdout);
+    assert!(!run.stdout.contains("***"), "{}", run.stdout);
     // Secrets come before the workloads that read them.
     assert!(run.stdout.find("kind: Secret") < run.stdout.find("kind: Deployment"));
 
-    let shown = sparkup(&["render", "--templates", dir_str, "--show-secrets"]);
-    assert!(shown.stdout.contains("s3cr3t-t0ken"));
+    let out = dir.join("out");
+    let run = sparkup(&[
+        "render",
+        "--templates",
+        dir_str,
+        "--output-dir",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let secret = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("-secret-"))
+        .expect("a Secret file");
+    assert!(
+        std::fs::read_to_string(secret)
+            .unwrap()
+            .contains("s3cr3t-t0ken")
+    );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// A template may not render a cluster-scoped object: prune or delete would otherwise remove a
+/// Namespace with every claim and foreign object in it.
+#[test]
+fn templates_that_render_cluster_scoped_objects_are_rejected() {
+    let namespace = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: spark\n";
+    let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: x\nrules: []\n";
+    for (kind, text) in [("Namespace", namespace), ("ClusterRole", role)] {
+        let dir = templates(&format!("scope-{kind}"), &[("extra.yaml", text)]);
+        let run = sparkup(&["render", "--templates", dir.to_str().unwrap()]);
+        assert_rejected(&run);
+        assert!(
+            run.stderr.contains(&format!("{kind} is cluster-scoped")),
+            "{}",
+            run.stderr
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
 
 #[test]

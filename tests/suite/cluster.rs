@@ -113,7 +113,7 @@ async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
     };
     assert_eq!(patches(&first), patches(&fake.state().seen));
 
-    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
         .await
         .unwrap();
     let summary = Summary::of(&changes);
@@ -147,6 +147,52 @@ async fn force_conflicts_is_sent_as_force() {
             "{line}"
         );
     }
+}
+
+/// `diff --force-conflicts` and `apply --dry-run --force-conflicts` dry-run what the apply
+/// will do: with force, so they do not fail on conflicts the apply takes over.
+#[tokio::test]
+async fn a_forced_plan_dry_runs_with_force() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    let opts = k8s::PlanOptions {
+        force_conflicts: true,
+    };
+    bounded(k8s::plan(&api, &cluster.spec, &objects, opts))
+        .await
+        .unwrap();
+    let patches: Vec<String> = fake
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("PATCH"))
+        .collect();
+    assert_eq!(patches.len(), objects.len());
+    for line in patches {
+        assert!(line.ends_with("&force=true&dryRun=All"), "{line}");
+    }
+}
+
+/// Not every 409 is a field-manager conflict: say what the server said.
+#[tokio::test]
+async fn a_409_that_is_no_field_conflict_is_reported_as_the_server_said_it() {
+    let fake = Fake::new().with_namespace("default");
+    let message = "Operation cannot be fulfilled on deployments.apps \"spark-master\": the object has been modified; please apply your changes to the latest version and try again";
+    fake.fail(
+        Method::PATCH,
+        &format!("{DEPLOYMENTS}/spark-master"),
+        409,
+        message,
+    );
+    let api = fake.api();
+    let (cluster, objects) = objects("dev", &[]);
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("the object has been modified"), "{text}");
+    assert!(!text.contains("--force-conflicts"), "{text}");
+    assert!(!text.contains("owned by another manager"), "{text}");
 }
 
 #[tokio::test]
@@ -299,7 +345,7 @@ async fn prune_deletes_only_members_no_longer_rendered_and_keeps_claims() {
     let api = fake.api();
     let (cluster, objects) = objects("dev", &[]);
 
-    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
         .await
         .unwrap();
     let prunes: Vec<String> = changes
@@ -349,7 +395,7 @@ async fn diff_of_a_missing_namespace_is_all_creates_after_one_request() {
     let fake = Fake::new();
     let api = fake.api();
     let (cluster, objects) = objects("dev", &[]);
-    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
         .await
         .unwrap();
     assert!(changes.iter().all(|c| c.action == Action::Create));
@@ -368,7 +414,7 @@ async fn diff_shows_updates_with_context_and_masks_secrets() {
     );
     let (cluster, mut objects) = objects_with_secret("bmV3");
     objects.retain(|o| o.kind != "ConfigMap");
-    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects))
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
         .await
         .unwrap();
     let text = k8s::diff_text(&changes, DiffOptions::default()).unwrap();
@@ -508,6 +554,48 @@ async fn status_shows_objects_and_sparks_view() {
     assert!(!report.healthy, "no Spark master view means not healthy");
 }
 
+/// Delete and prune reach only the instance's namespaced members: the namespace, and a foreign
+/// object that is even labelled like a member of another instance, stay.
+#[tokio::test]
+async fn delete_and_prune_leave_the_namespace_and_foreign_objects_alone() {
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
+    fake.state().objects.insert(
+        format!("{DEPLOYMENTS}/other-master"),
+        json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "other-master",
+            "labels": {"applyset.kubernetes.io/part-of": "applyset-someone-else-v1"}}}),
+    );
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    bounded(k8s::delete(&api, &cluster.spec, &objects, true))
+        .await
+        .unwrap();
+    let state = fake.state();
+    assert!(state.objects.contains_key("/api/v1/namespaces/default"));
+    assert!(
+        state
+            .objects
+            .contains_key(&format!("{DEPLOYMENTS}/other-master"))
+    );
+    let deletes: Vec<&str> = state
+        .seen
+        .iter()
+        .filter(|s| s.method == Method::DELETE)
+        .map(|s| s.uri.as_str())
+        .collect();
+    assert!(
+        deletes
+            .iter()
+            .all(|uri| uri.starts_with("/api/v1/namespaces/default/")
+                || uri.starts_with("/apis/apps/v1/namespaces/default/")),
+        "{deletes:?}"
+    );
+    assert!(
+        !deletes.iter().any(|uri| uri.contains("other-master")),
+        "{deletes:?}"
+    );
+}
+
 #[tokio::test]
 async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged() {
     let (fake, api, cluster, objects) = applied("prod", &[]).await;
@@ -590,6 +678,7 @@ async fn diff_exits_1_before_an_apply_and_0_after_it() {
     let args = sparkup::cli::DiffArgs {
         kube: cluster_args("prod"),
         show_secrets: false,
+        force_conflicts: false,
         output: sparkup::cli::DiffFormat::Json,
     };
     let code = bounded(sparkup::cli::diff_command(&api, &cluster, &objects, &args))

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 use sparkup::Error;
-use sparkup::render::{self, Format, OutputOptions, RenderOptions};
+use sparkup::render::{self, Format, RenderOptions};
 use sparkup::values::{self, ValuesOptions};
 
 const BENIGN: &str = "benign";
@@ -152,7 +152,7 @@ fn render(sets: Vec<String>, files: Vec<PathBuf>) -> Result<Value, Error> {
     };
     let cluster = values::load(&opts)?;
     let objects = render::render(&cluster, &RenderOptions::default())?;
-    let text = render::format_all(&objects, Format::Json, OutputOptions::default())?;
+    let text = render::format_all(&objects, Format::Json)?;
     Ok(serde_json::from_str(&text).expect("sparkup prints valid JSON"))
 }
 
