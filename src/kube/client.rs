@@ -166,7 +166,29 @@ impl ApiServer {
         self.path(object.kind_info(), object.namespace(), Some(&object.name))
     }
 
+    /// Sends a request; an API server that is briefly overloaded or unavailable (429, 503, 504)
+    /// is asked again a few times, 100 ms, 200 ms, then 400 ms later. The service proxy's 503
+    /// (no ready endpoint behind the Service) is an answer, not an overload: it is never retried.
     async fn send(&self, request: Request<Vec<u8>>, action: &str) -> Result<Value, KubeError> {
+        const RETRIES: u32 = 3;
+        let proxied = request.uri().path().contains("/proxy");
+        let mut attempt = 0;
+        loop {
+            match self.send_once(clone_request(&request), action).await {
+                Err(e)
+                    if !proxied
+                        && attempt < RETRIES
+                        && matches!(e.code(), Some(429 | 503 | 504)) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(&self, request: Request<Vec<u8>>, action: &str) -> Result<Value, KubeError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request_text(request))
             .await
@@ -349,6 +371,17 @@ impl ApiServer {
         self.send(request, &format!("read {path} of service {service}"))
             .await
     }
+}
+
+fn clone_request(request: &Request<Vec<u8>>) -> Request<Vec<u8>> {
+    let mut copy = Request::builder()
+        .method(request.method().clone())
+        .uri(request.uri().clone());
+    if let Some(headers) = copy.headers_mut() {
+        headers.extend(request.headers().clone());
+    }
+    copy.body(request.body().clone())
+        .expect("a copy of a valid request")
 }
 
 /// The conflicting fields and their managers from a 409 message; none when the 409 is not a

@@ -21,7 +21,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<ApiServer, KubeError> {
         ..Default::default()
     };
     let config_error = |e: &dyn std::error::Error| KubeError::Config(error_chain(e));
-    let config = match (&opts.kubeconfig, &opts.context) {
+    let mut config = match (&opts.kubeconfig, &opts.context) {
         (Some(path), _) => {
             let file = Kubeconfig::read_from(path).map_err(|e| {
                 KubeError::Config(format!("{}: {}", path.display(), error_chain(&e)))
@@ -35,6 +35,10 @@ pub async fn connect(opts: &ConnectOptions) -> Result<ApiServer, KubeError> {
             .map_err(|e| config_error(&e))?,
         (None, None) => Config::infer().await.map_err(|e| config_error(&e))?,
     };
+    // kube's own retry layer retries 503 with a backoff that outlasts the request timeout: the
+    // service proxy answers 503 at once while the master has no ready endpoint, and that answer
+    // is what status and the wait need. ApiServer::send retries API requests itself, briefly.
+    config.default_retry = false;
     let context = opts.context.clone().or_else(|| current_context(opts));
     let target = Target {
         server: config.cluster_url.to_string(),

@@ -52,7 +52,11 @@ pub async fn status(
         Err(e @ (KubeError::Unreachable { .. } | KubeError::Timeout { .. })) => {
             return Err(e);
         }
-        Err(e) => (Err(e.to_string()), false),
+        // The service proxy's answer while no master pod is ready: a state, not a failure.
+        Err(KubeError::Api {
+            code: 503, message, ..
+        }) => (Err(format!("master not reachable: {message}")), false),
+        Err(e) => (Err(format!("cannot read the master's /json/: {e}")), false),
     };
     let spec = &cluster.spec;
     let port = spec.master.ports.http;
@@ -144,11 +148,7 @@ pub fn status_table(report: &StatusReport) -> String {
             }
         }
         Err(e) => {
-            let _ = writeln!(
-                out,
-                "{:width$}  cannot read the master's /json/: {e}",
-                "master"
-            );
+            let _ = writeln!(out, "{:width$}  {e}", "master");
         }
     }
     let _ = writeln!(out, "\nUI: {}", report.ui);

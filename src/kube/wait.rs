@@ -312,6 +312,18 @@ async fn wait_for_spark(
                 }
                 format!("{status}, {alive}/{want} workers alive")
             }
+            // Waiting will not grant a permission: say which one is missing.
+            Err(
+                e @ KubeError::Api {
+                    code: 401 | 403, ..
+                },
+            ) => {
+                return Err(KubeError::NotReady(format!(
+                    "cannot read the Spark master's /json/ through the API server: {e}; waiting \
+                     needs `get` on `services/proxy` in namespace {}",
+                    cluster.spec.namespace
+                )));
+            }
             // The proxy answers 503 until the master's UI listens.
             Err(e) if e.code().is_some() => format!("not answering yet ({e})"),
             Err(e) => return Err(e),

@@ -467,3 +467,123 @@ fn compose_moves_colliding_ports_and_says_which() {
         }
     }
 }
+
+/// A loopback HTTP server answering every request from `answer(method, path)`, one request per
+/// connection; it counts requests per path and stops when dropped.
+struct CannedServer {
+    port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CannedServer {
+    fn start(answer: fn(&str, &str) -> (u16, String)) -> CannedServer {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (seen2, stop2) = (seen.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop2.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                if reader.read_line(&mut line).is_err() {
+                    continue;
+                }
+                let mut header = String::new();
+                while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                    header.clear();
+                }
+                let mut parts = line.split_whitespace();
+                let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let path = target.split('?').next().unwrap_or("");
+                seen2.lock().unwrap().push(format!("{method} {path}"));
+                let (code, body) = answer(method, path);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        CannedServer {
+            port,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn kubeconfig(&self, dir: &Path) -> PathBuf {
+        let file = dir.join("kubeconfig");
+        std::fs::write(
+            &file,
+            format!(
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: http://127.0.0.1:{}\n\
+                 contexts:\n- name: test\n  context: {{cluster: local, user: u}}\ncurrent-context: test\n\
+                 users:\n- name: u\n  user: {{token: t}}\n",
+                self.port
+            ),
+        )
+        .unwrap();
+        file
+    }
+}
+
+impl Drop for CannedServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = std::net::TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn api_status(code: u16, reason: &str, message: &str) -> (u16, String) {
+    let body = serde_json::json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+        "message": message, "reason": reason, "code": code});
+    (code, body.to_string())
+}
+
+/// Through the binary's own client stack: the service proxy's 503 while no master pod is ready
+/// is asked once, and status reports it and exits 1 instead of retrying until its timeout.
+#[test]
+fn status_of_a_master_without_ready_endpoints_says_so_at_once() {
+    let server = CannedServer::start(|method, path| match (method, path) {
+        (_, p) if p.contains("/proxy/") => api_status(
+            503,
+            "ServiceUnavailable",
+            "no endpoints available for service \"spark-master\"",
+        ),
+        ("GET", p) if p.ends_with("/endpointslices") => (200, r#"{"items": []}"#.into()),
+        _ => api_status(404, "NotFound", "not found"),
+    });
+    let dir = scratch("noendpoints");
+    let kubeconfig = server.kubeconfig(&dir);
+    let run = sparkup(&["status", "--kubeconfig", kubeconfig.to_str().unwrap()]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("master not reachable: no endpoints available for service \"spark-master\""),
+        "{}",
+        run.stdout
+    );
+    let proxied = server
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("/proxy/"))
+        .count();
+    assert_eq!(proxied, 1, "the proxy's 503 was retried");
+    drop(server);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -532,6 +532,37 @@ async fn wait_reports_what_was_not_ready_at_the_timeout() {
     insta::assert_snapshot!(err.to_string());
 }
 
+/// A wait that times out is told apart from bad input (exit 3, not 2); one that lacks the right
+/// to read the master through the service proxy fails at once, naming the permission.
+#[tokio::test(start_paused = true)]
+async fn the_wait_times_out_as_its_own_error_and_fails_at_once_without_rights() {
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
+    let err = k8s::wait(&api, &cluster, &objects, fast(), &Progress::hidden())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KubeError::TimedOut(_)), "{err}");
+    let code = sparkup::cli::exit_code(&anyhow::Error::from(err));
+    assert_eq!(code, 3);
+
+    fake.fail(
+        Method::GET,
+        "/api/v1/namespaces/default/services/spark-master:http/proxy/json/",
+        403,
+        "services \"spark-master\" is forbidden: User \"ci\" cannot get resource \"services/proxy\"",
+    );
+    let started = tokio::time::Instant::now();
+    let err = k8s::wait(&api, &cluster, &objects, fast(), &Progress::hidden())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KubeError::NotReady(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("needs `get` on `services/proxy` in namespace default"),
+        "{err}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5), "it waited");
+}
+
 #[tokio::test]
 async fn status_shows_objects_and_sparks_view() {
     let (fake, api, cluster, objects) = applied("prod", &[]).await;
@@ -552,6 +583,11 @@ async fn status_shows_objects_and_sparks_view() {
         .await
         .unwrap();
     assert!(!report.healthy, "no Spark master view means not healthy");
+    let table = k8s::status_table(&report);
+    assert!(
+        table.contains("master not reachable: no endpoints available for service"),
+        "{table}"
+    );
 }
 
 /// Delete and prune reach only the instance's namespaced members: the namespace, and a foreign
