@@ -18,6 +18,7 @@ use super::client::{ApiServer, KubeError};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;
+use crate::render::labels::TEMPLATE_HASH_ANNOTATION;
 use crate::spark::master;
 use crate::values::Cluster;
 
@@ -35,16 +36,6 @@ impl Default for WaitOptions {
         }
     }
 }
-
-/// Container states that will not resolve by waiting.
-const FATAL_REASONS: &[&str] = &[
-    "ErrImagePull",
-    "ImagePullBackOff",
-    "InvalidImageName",
-    "CrashLoopBackOff",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-];
 
 /// One spinner line per thing waited on, on a terminal; nothing otherwise.
 pub struct Progress {
@@ -130,8 +121,10 @@ pub async fn wait(
                 .await?;
             match live.as_ref().map(rollout) {
                 Some(Ok(())) => item.bar.finish_with_message("ready"),
-                Some(Err(state)) => {
-                    check_pods(api, item.object).await?;
+                Some(Err(mut state)) => {
+                    if let Some(note) = check_pods(api, item.object).await? {
+                        state = format!("{state}; {note}");
+                    }
                     item.bar.set_message(state.clone());
                     item.state = state;
                     still.push(item);
@@ -166,7 +159,10 @@ fn int(value: &Value, pointer: &str) -> i64 {
     value.pointer(pointer).and_then(Value::as_i64).unwrap_or(0)
 }
 
-/// Ok when the workload's current generation is rolled out and every replica is ready.
+/// Ok when the workload's current spec is rolled out as `kubectl rollout status` has it: the
+/// controller saw the spec, every replica runs the current template, none of an older one is
+/// left, and every replica is available (ReplicationControllers: ready; their template drift is
+/// found through the pods).
 pub(crate) fn rollout(live: &Value) -> Result<(), String> {
     let generation = int(live, "/metadata/generation");
     let observed = int(live, "/status/observedGeneration");
@@ -177,20 +173,36 @@ pub(crate) fn rollout(live: &Value) -> Result<(), String> {
         .pointer("/spec/replicas")
         .and_then(Value::as_i64)
         .unwrap_or(1);
+    if live["kind"] != "Deployment" {
+        let ready = int(live, "/status/readyReplicas");
+        return match ready >= want {
+            true => Ok(()),
+            false => Err(format!("{ready}/{want} ready")),
+        };
+    }
+    let updated = int(live, "/status/updatedReplicas");
+    let replicas = int(live, "/status/replicas");
+    let available = int(live, "/status/availableReplicas");
     let ready = int(live, "/status/readyReplicas");
-    let updated = match live["kind"].as_str() {
-        Some("Deployment") => int(live, "/status/updatedReplicas"),
-        _ => want,
-    };
-    if ready >= want && updated >= want {
-        Ok(())
-    } else {
+    if updated < want {
         Err(format!("{ready}/{want} ready, {updated}/{want} updated"))
+    } else if replicas > updated {
+        Err(format!(
+            "{} replica(s) of the previous revision still running",
+            replicas - updated
+        ))
+    } else if available < updated {
+        Err(format!("{available}/{want} available"))
+    } else {
+        Ok(())
     }
 }
 
-/// Fails when a pod of the workload is in a state waiting will not fix.
-async fn check_pods(api: &ApiServer, object: &Object) -> Result<(), KubeError> {
+/// Looks at the workload's pods: fails when a pod of the current template is in a state waiting
+/// will not fix, and otherwise says what its pods are waiting for (an unschedulable pod may get a
+/// node when the cluster grows). Pods being deleted and pods of an older template are not its
+/// problem: the controller is replacing them.
+async fn check_pods(api: &ApiServer, object: &Object) -> Result<Option<String>, KubeError> {
     let selector = object
         .value
         .pointer("/spec/selector/matchLabels")
@@ -205,51 +217,102 @@ async fn check_pods(api: &ApiServer, object: &Object) -> Result<(), KubeError> {
         })
         .unwrap_or_default();
     let namespace = object.namespace().unwrap_or("default");
+    let mut notes = Vec::new();
     for pod in api.list(kinds::pod_kind(), namespace, &selector).await? {
-        if let Some(problem) = pod_problem(&pod) {
-            let name = str_at(&pod, "/metadata/name").unwrap_or("?");
-            let events = pod_events(api, namespace, name).await.unwrap_or_default();
-            return Err(KubeError::NotReady(format!(
-                "{} cannot start: pod {name}: {problem}{events}",
-                object.id()
-            )));
+        if pod.pointer("/metadata/deletionTimestamp").is_some() || !runs_template(&pod, object) {
+            continue;
+        }
+        let name = str_at(&pod, "/metadata/name").unwrap_or("?");
+        match pod_problem(&pod) {
+            Some(Problem::Fatal(problem)) => {
+                let events = pod_events(api, namespace, name).await.unwrap_or_default();
+                return Err(KubeError::NotReady(format!(
+                    "{} cannot start: pod {name}: {problem}{events}",
+                    object.id()
+                )));
+            }
+            Some(Problem::Waiting(note)) => notes.push(format!("pod {name} {note}")),
+            None => {}
         }
     }
-    Ok(())
+    Ok((!notes.is_empty()).then(|| notes.join("; ")))
 }
 
-/// The reason a pod will not become ready by waiting, if there is one.
-pub(crate) fn pod_problem(pod: &Value) -> Option<String> {
+/// Whether a pod runs the rendered template, by the template's fingerprint.
+pub(crate) fn runs_template(pod: &Value, object: &Object) -> bool {
+    let hash = |v: &Value, at: &str| {
+        v.pointer(at)
+            .and_then(|a| a.get(TEMPLATE_HASH_ANNOTATION))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    hash(pod, "/metadata/annotations") == hash(&object.value, "/spec/template/metadata/annotations")
+}
+
+/// Why a pod is not ready.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Problem {
+    /// Waiting will not fix it.
+    Fatal(String),
+    /// It may resolve by itself (a node that frees up or is added).
+    Waiting(String),
+}
+
+/// Image pull failures that retrying cannot fix, by the runtime's message.
+const PERMANENT_PULL_ERRORS: &[&str] = &[
+    "not found",
+    "NotFound",
+    "manifest unknown",
+    "unauthorized",
+    "Unauthorized",
+    "denied",
+    "repository does not exist",
+];
+
+/// The reason a pod is not ready, if it shows one.
+pub(crate) fn pod_problem(pod: &Value) -> Option<Problem> {
     let statuses = pod
         .pointer("/status/containerStatuses")
         .and_then(Value::as_array);
     for status in statuses.into_iter().flatten() {
         let waiting = &status["state"]["waiting"];
-        if let Some(reason) = waiting["reason"]
-            .as_str()
-            .filter(|r| FATAL_REASONS.contains(r))
-        {
-            let container = status["name"].as_str().unwrap_or("?");
-            let mut text = format!("container {container} is {reason}");
-            if let Some(message) = waiting["message"].as_str() {
-                text.push_str(&format!(": {message}"));
+        let Some(reason) = waiting["reason"].as_str() else {
+            continue;
+        };
+        let message = waiting["message"].as_str().unwrap_or("");
+        let fatal = match reason {
+            "CrashLoopBackOff"
+            | "InvalidImageName"
+            | "CreateContainerConfigError"
+            | "CreateContainerError" => true,
+            "ErrImagePull" | "ImagePullBackOff" => {
+                PERMANENT_PULL_ERRORS.iter().any(|e| message.contains(e))
             }
-            let last = &status["lastState"]["terminated"];
-            if let Some(code) = last["exitCode"].as_i64() {
-                let why = last["reason"].as_str().unwrap_or("terminated");
-                text.push_str(&format!(" (last run: {why}, exit code {code})"));
-            }
-            return Some(text);
+            _ => continue,
+        };
+        let container = status["name"].as_str().unwrap_or("?");
+        let mut text = format!("container {container} is {reason}");
+        if !message.is_empty() {
+            text.push_str(&format!(": {message}"));
         }
+        let last = &status["lastState"]["terminated"];
+        if let Some(code) = last["exitCode"].as_i64() {
+            let why = last["reason"].as_str().unwrap_or("terminated");
+            text.push_str(&format!(" (last run: {why}, exit code {code})"));
+        }
+        return Some(match fatal {
+            true => Problem::Fatal(text),
+            false => Problem::Waiting(text),
+        });
     }
     let conditions = pod.pointer("/status/conditions").and_then(Value::as_array);
     conditions.into_iter().flatten().find_map(|c| {
         (c["type"] == "PodScheduled" && c["status"] == "False" && c["reason"] == "Unschedulable")
             .then(|| {
-                format!(
-                    "cannot be scheduled: {}",
+                Problem::Waiting(format!(
+                    "cannot be scheduled yet: {}",
                     c["message"].as_str().unwrap_or("no reason given")
-                )
+                ))
             })
     })
 }
@@ -345,18 +408,73 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn wait_reports_an_unschedulable_pod() {
+    fn pods_that_may_still_start_are_told_apart_from_ones_that_cannot() {
         let pod = json!({"metadata": {"name": "spark-worker-1"}, "status": {"conditions": [
             {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/3 nodes are available: 3 Insufficient memory."}
         ]}});
+        // Pending for lack of capacity is normal on clusters that add nodes on demand.
         assert_eq!(
             pod_problem(&pod).unwrap(),
-            "cannot be scheduled: 0/3 nodes are available: 3 Insufficient memory."
+            Problem::Waiting(
+                "cannot be scheduled yet: 0/3 nodes are available: 3 Insufficient memory.".into()
+            )
         );
-        let image = json!({"status": {"containerStatuses": [{"name": "spark", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}});
+        let pull = |message: &str| {
+            json!({"status": {"containerStatuses": [{"name": "spark", "state": {"waiting":
+                {"reason": "ImagePullBackOff", "message": message}}}]}})
+        };
+        let gone = "Back-off pulling image \"apache/spark:9.9\": not found";
         assert_eq!(
-            pod_problem(&image).unwrap(),
-            "container spark is ImagePullBackOff"
+            pod_problem(&pull(gone)).unwrap(),
+            Problem::Fatal(format!("container spark is ImagePullBackOff: {gone}"))
+        );
+        // A registry that times out may answer the next pull.
+        let slow = "Back-off pulling image \"apache/spark:4.1.2\": i/o timeout";
+        assert!(matches!(
+            pod_problem(&pull(slow)),
+            Some(Problem::Waiting(_))
+        ));
+        let crash = json!({"status": {"containerStatuses": [{"name": "spark", "state": {"waiting":
+            {"reason": "CrashLoopBackOff"}}, "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}});
+        assert_eq!(
+            pod_problem(&crash).unwrap(),
+            Problem::Fatal(
+                "container spark is CrashLoopBackOff (last run: Error, exit code 1)".into()
+            )
+        );
+    }
+}
+
+#[cfg(test)]
+mod rollout_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment(status: Value) -> Value {
+        json!({"kind": "Deployment", "metadata": {"generation": 2}, "spec": {"replicas": 2},
+            "status": status})
+    }
+
+    /// `kubectl rollout status`: a Deployment whose old-revision pods still serve is not done.
+    #[test]
+    fn a_rollout_is_done_when_no_pod_of_the_old_revision_is_left() {
+        let done = json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
+            "readyReplicas": 2, "availableReplicas": 2});
+        assert_eq!(rollout(&deployment(done)), Ok(()));
+        let old_left = json!({"observedGeneration": 2, "replicas": 3, "updatedReplicas": 2,
+            "readyReplicas": 3, "availableReplicas": 2});
+        assert_eq!(
+            rollout(&deployment(old_left)),
+            Err("1 replica(s) of the previous revision still running".into())
+        );
+        let unseen = json!({"observedGeneration": 1, "replicas": 2, "updatedReplicas": 2,
+            "readyReplicas": 2, "availableReplicas": 2});
+        assert!(rollout(&deployment(unseen)).is_err());
+        let unavailable = json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2,
+            "readyReplicas": 1, "availableReplicas": 1});
+        assert_eq!(
+            rollout(&deployment(unavailable)),
+            Err("1/2 available".into())
         );
     }
 }

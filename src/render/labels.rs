@@ -8,3 +8,5 @@ pub(crate) const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 pub(crate) const LABEL_PART_OF: &str = "app.kubernetes.io/part-of";
 /// The field manager and `managed-by` value of everything sparkup applies.
 pub(crate) const MANAGER: &str = "sparkup";
+/// On every pod template: a fingerprint of the whole template, to tell pods of an older one.
+pub(crate) const TEMPLATE_HASH_ANNOTATION: &str = "sparkup.io/template-hash";

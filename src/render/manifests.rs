@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use super::kinds::{self, KindInfo, object_id};
 use super::labels::{
     LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, MANAGER,
+    TEMPLATE_HASH_ANNOTATION,
 };
 use super::templates::RenderedTemplate;
 use crate::applyset;
@@ -190,7 +191,19 @@ fn label(value: &mut Value, spec: &ClusterSpec, kind: &str) {
     };
     if let Some(template) = template.filter(|t| t.is_object()) {
         merge_strings(object_at(template, "metadata"), "labels", &common);
+        let hash = template_hash(template);
+        let pairs = BTreeMap::from([(TEMPLATE_HASH_ANNOTATION, hash.as_str())]);
+        merge_strings(object_at(template, "metadata"), "annotations", &pairs);
     }
+}
+
+/// A fingerprint of a whole pod template: a pod that carries another one runs an older template
+/// (which a ReplicationController never replaces by itself).
+fn template_hash(template: &Value) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string(template).expect("a JSON value serializes");
+    let digest = Sha256::digest(text.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The map at `key` inside `value`, created if missing.

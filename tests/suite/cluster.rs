@@ -504,8 +504,16 @@ async fn wait_fails_fast_on_a_crash_loop_with_the_pods_events() {
     {
         let mut state = fake.state();
         state.ready = false;
+        // A pod of the current template, as the Deployment's controller creates it.
+        let master = objects
+            .iter()
+            .find(|o| o.id() == "Deployment/spark-master")
+            .unwrap();
+        let template = &master.value["spec"]["template"];
         state.pods = vec![json!({
-            "metadata": {"name": "spark-master-7d9f-abcde"},
+            "metadata": {"name": "spark-master-7d9f-abcde",
+                "annotations": template["metadata"]["annotations"].clone()},
+            "spec": template["spec"].clone(),
             "status": {"containerStatuses": [{
                 "name": "spark",
                 "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 40s restarting failed container"}},
@@ -520,6 +528,50 @@ async fn wait_fails_fast_on_a_crash_loop_with_the_pods_events() {
         .await
         .unwrap_err();
     insta::assert_snapshot!(err.to_string());
+}
+
+/// Only pods of the current template can fail a wait: a broken pod of the previous template, or
+/// one being deleted, is what the controller is replacing; and a pod that cannot be scheduled yet
+/// may get a node when the cluster grows, so it is shown and waited for.
+#[tokio::test(start_paused = true)]
+async fn the_wait_fails_only_on_current_pods_that_cannot_start() {
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
+    let worker = objects
+        .iter()
+        .find(|o| o.id() == "Deployment/spark-worker")
+        .unwrap();
+    let template = &worker.value["spec"]["template"];
+    let crash = json!({"containerStatuses": [{"name": "spark",
+        "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]});
+    let mut old = template.clone();
+    old["metadata"]["annotations"]["sparkup.io/template-hash"] = json!("0123456789abcdef");
+    {
+        let mut state = fake.state();
+        state.ready = false;
+        state.pods = vec![
+            json!({"metadata": {"name": "spark-worker-old-1", "annotations": old["metadata"]["annotations"].clone()},
+                "spec": old["spec"].clone(), "status": crash.clone()}),
+            json!({"metadata": {"name": "spark-worker-going-1", "deletionTimestamp": "2026-11-22T00:00:00Z",
+                "annotations": template["metadata"]["annotations"].clone()},
+                "spec": template["spec"].clone(), "status": crash}),
+            json!({"metadata": {"name": "spark-worker-new-1", "annotations": template["metadata"]["annotations"].clone()},
+                "spec": template["spec"].clone(), "status": {"conditions": [{"type": "PodScheduled",
+                "status": "False", "reason": "Unschedulable", "message": "0/1 nodes are available: 1 Insufficient cpu."}]}}),
+        ];
+    }
+    let err = k8s::wait(&api, &cluster, &objects, fast(), &Progress::hidden())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, KubeError::TimedOut(_)), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("pod spark-worker-new-1 cannot be scheduled yet: 0/1 nodes are available"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("spark-worker-old-1") && !text.contains("going"),
+        "{text}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
