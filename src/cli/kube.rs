@@ -206,11 +206,23 @@ pub async fn apply_command(
         ));
     }
     print(&text)?;
-    if !args.no_wait {
+    if args.no_wait {
+        for stale in kube::stale_pods(api, objects).await? {
+            print(&format!(
+                "roll pending: {} pod(s) of {} run an older template; apply without --no-wait \
+                 replaces them one at a time\n",
+                stale.pods.len(),
+                stale.workload
+            ))?;
+        }
+    } else {
         let opts = WaitOptions {
             timeout: args.timeout,
             interval: Duration::from_secs(2),
         };
+        for pod in kube::roll(api, cluster, objects, opts).await? {
+            print(&format!("replaced pod {pod} (it ran an older template)\n"))?;
+        }
         kube::wait(api, cluster, objects, opts, &Progress::new()).await?;
         print(&format!(
             "Spark master ALIVE with {} worker(s) in namespace {}\n",

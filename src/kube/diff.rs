@@ -52,8 +52,16 @@ fn yaml(value: Option<&Value>) -> Result<String, Error> {
 
 /// One change as a unified diff; unchanged objects give an empty string.
 pub(crate) fn unified(change: &Change, opts: DiffOptions) -> Result<String, Error> {
+    let roll = match change.stale_pods.as_slice() {
+        [] => String::new(),
+        pods => format!(
+            "~ {}: pod(s) {} run an older template: apply replaces them\n",
+            change.id(),
+            pods.join(", ")
+        ),
+    };
     if change.action == Action::Unchanged {
-        return Ok(String::new());
+        return Ok(roll);
     }
     let (before, after) = mask(change, opts.show_secrets);
     let (old, new) = (yaml(before.as_ref())?, yaml(after.as_ref())?);
@@ -68,7 +76,8 @@ pub(crate) fn unified(change: &Change, opts: DiffOptions) -> Result<String, Erro
         .context_radius(3)
         .header(&format!("live/{id}"), &format!("desired/{id}{note}"))
         .to_string();
-    Ok(if opts.color { colorize(&text) } else { text })
+    let text = if opts.color { colorize(&text) } else { text };
+    Ok(text + &roll)
 }
 
 fn colorize(text: &str) -> String {

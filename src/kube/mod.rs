@@ -12,6 +12,7 @@ mod delete;
 mod diff;
 mod inventory;
 mod plan;
+mod roll;
 mod status;
 mod wait;
 
@@ -21,5 +22,6 @@ pub use connect::{ConnectOptions, connect};
 pub use delete::{DeleteReport, delete};
 pub use diff::{DiffOptions, diff_json, diff_text};
 pub use plan::{Action, Change, PlanOptions, Summary, plan};
+pub use roll::{StalePods, roll, stale_pods};
 pub use status::{Row, StatusReport, status, status_table};
 pub use wait::{Progress, WaitOptions, wait};

@@ -9,6 +9,7 @@ use serde_json::Value;
 
 use super::client::{ApiServer, ApplyMode, CONCURRENCY, KubeError};
 use super::inventory;
+use super::roll::stale_pods;
 use crate::render::Object;
 use crate::render::kinds::{KindInfo, object_id};
 use crate::values::ClusterSpec;
@@ -33,6 +34,8 @@ pub struct Change {
     pub before: Option<Value>,
     /// The desired object after the server's dry run, normalised; none for a prune.
     pub after: Option<Value>,
+    /// Pods of a ReplicationController that run an older template: apply replaces them.
+    pub stale_pods: Vec<String>,
 }
 
 impl Change {
@@ -149,7 +152,14 @@ pub async fn plan(
         before: Some(normalize(&member.live)),
         name: member.name,
         after: None,
+        stale_pods: Vec::new(),
     }));
+    // A ReplicationController keeps its pods on the old template: that drift is a change too.
+    for stale in stale_pods(api, objects).await? {
+        if let Some(change) = changes.iter_mut().find(|c| c.id() == stale.workload) {
+            change.stale_pods = stale.pods;
+        }
+    }
     Ok(changes)
 }
 
@@ -160,6 +170,7 @@ fn create(object: &Object, after: Value) -> Change {
         name: object.name.clone(),
         before: None,
         after: Some(normalize(&after)),
+        stale_pods: Vec::new(),
     }
 }
 
@@ -184,6 +195,7 @@ async fn compare(api: &ApiServer, object: &Object, mode: ApplyMode) -> Result<Ch
                 name: object.name.clone(),
                 before: Some(before),
                 after: Some(after),
+                stale_pods: Vec::new(),
             }
         }
     })
@@ -196,6 +208,8 @@ pub struct Summary {
     pub update: usize,
     pub prune: usize,
     pub unchanged: usize,
+    /// ReplicationControllers with pods on an older template, which apply replaces.
+    pub roll: usize,
 }
 
 impl Summary {
@@ -208,12 +222,15 @@ impl Summary {
                 Action::Prune => s.prune += 1,
                 Action::Unchanged => s.unchanged += 1,
             }
+            if !c.stale_pods.is_empty() {
+                s.roll += 1;
+            }
         }
         s
     }
 
     pub fn has_changes(&self) -> bool {
-        self.create + self.update + self.prune > 0
+        self.create + self.update + self.prune + self.roll > 0
     }
 }
 
@@ -223,7 +240,11 @@ impl std::fmt::Display for Summary {
             f,
             "{} to create, {} to update, {} to prune, {} unchanged",
             self.create, self.update, self.prune, self.unchanged
-        )
+        )?;
+        if self.roll > 0 {
+            write!(f, ", {} with pods to roll", self.roll)?;
+        }
+        Ok(())
     }
 }
 

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
+use super::roll::stale_pods;
 use super::wait;
 use crate::json::str_at;
 use crate::render::Object;
@@ -45,6 +46,16 @@ pub async fn status(
             state,
             healthy,
         });
+    }
+    // A ReplicationController's pods on an older template: a drift only the pods show.
+    for stale in stale_pods(api, objects).await? {
+        if let Some(row) = rows.iter_mut().find(|r| r.object == stale.workload) {
+            row.state.push_str(&format!(
+                ", {} pod(s) on an older template (apply replaces them)",
+                stale.pods.len()
+            ));
+            row.healthy = false;
+        }
     }
     let want = u64::from(cluster.spec.workers.replicas);
     let (spark, spark_healthy) = match wait::spark_view(api, cluster).await {

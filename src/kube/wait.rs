@@ -203,23 +203,10 @@ pub(crate) fn rollout(live: &Value) -> Result<(), String> {
 /// node when the cluster grows). Pods being deleted and pods of an older template are not its
 /// problem: the controller is replacing them.
 async fn check_pods(api: &ApiServer, object: &Object) -> Result<Option<String>, KubeError> {
-    let selector = object
-        .value
-        .pointer("/spec/selector/matchLabels")
-        .or_else(|| object.value.pointer("/spec/selector"))
-        .and_then(Value::as_object)
-        .map(|labels| {
-            labels
-                .iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
     let namespace = object.namespace().unwrap_or("default");
     let mut notes = Vec::new();
-    for pod in api.list(kinds::pod_kind(), namespace, &selector).await? {
-        if pod.pointer("/metadata/deletionTimestamp").is_some() || !runs_template(&pod, object) {
+    for pod in pods_of(api, object).await? {
+        if terminating(&pod) || !runs_template(&pod, object) {
             continue;
         }
         let name = str_at(&pod, "/metadata/name").unwrap_or("?");
@@ -236,6 +223,40 @@ async fn check_pods(api: &ApiServer, object: &Object) -> Result<Option<String>, 
         }
     }
     Ok((!notes.is_empty()).then(|| notes.join("; ")))
+}
+
+/// The pods a workload selects.
+pub(crate) async fn pods_of(api: &ApiServer, object: &Object) -> Result<Vec<Value>, KubeError> {
+    let selector = object
+        .value
+        .pointer("/spec/selector/matchLabels")
+        .or_else(|| object.value.pointer("/spec/selector"))
+        .and_then(Value::as_object)
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .unwrap_or_default();
+    let namespace = object.namespace().unwrap_or("default");
+    api.list(kinds::pod_kind(), namespace, &selector).await
+}
+
+/// A pod being deleted.
+pub(crate) fn terminating(pod: &Value) -> bool {
+    pod.pointer("/metadata/deletionTimestamp").is_some()
+}
+
+/// A pod whose Ready condition is True.
+pub(crate) fn pod_ready(pod: &Value) -> bool {
+    pod.pointer("/status/conditions")
+        .and_then(Value::as_array)
+        .is_some_and(|c| {
+            c.iter()
+                .any(|c| c["type"] == "Ready" && c["status"] == "True")
+        })
 }
 
 /// Whether a pod runs the rendered template, by the template's fingerprint.

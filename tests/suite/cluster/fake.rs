@@ -42,6 +42,8 @@ pub struct State {
     pub events: Vec<Value>,
     /// Requests go unanswered (for timeouts).
     pub silent: bool,
+    /// Pods the ReplicationController stand-in started.
+    pub started: usize,
 }
 
 #[derive(Clone, Default)]
@@ -140,7 +142,49 @@ impl Fake {
                 None => status(503, "no endpoints available for service"),
             },
             Method::GET if path.ends_with("/pods") => {
-                (StatusCode::OK, json!({"items": state.pods}))
+                let selector = percent_decode(query.trim_start_matches("labelSelector="));
+                let items: Vec<&Value> = state
+                    .pods
+                    .iter()
+                    .filter(|p| matches(p, &selector))
+                    .collect();
+                (StatusCode::OK, json!({"items": items}))
+            }
+            // A pod deleted: a ReplicationController that selects it starts one of its template.
+            Method::DELETE if path.contains("/pods/") => {
+                let name = path.rsplit('/').next().unwrap_or("");
+                let Some(at) = state
+                    .pods
+                    .iter()
+                    .position(|p| p["metadata"]["name"] == name)
+                else {
+                    return status(404, "not found");
+                };
+                let pod = state.pods.remove(at);
+                let controller = state.objects.values().find(|o| {
+                    o["kind"] == "ReplicationController"
+                        && o["spec"]["selector"].as_object().is_some_and(|sel| {
+                            sel.iter().all(|(k, v)| pod["metadata"]["labels"][k] == *v)
+                        })
+                });
+                if let Some(rc) = controller.cloned() {
+                    state.started += 1;
+                    let template = &rc["spec"]["template"];
+                    let mut metadata = template["metadata"].clone();
+                    metadata["name"] = json!(format!(
+                        "{}-{}",
+                        rc["metadata"]["name"].as_str().unwrap_or("rc"),
+                        state.started
+                    ));
+                    state
+                        .pods
+                        .push(json!({"metadata": metadata, "spec": template["spec"],
+                        "status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
+                }
+                (
+                    StatusCode::OK,
+                    json!({"kind": "Status", "status": "Success"}),
+                )
             }
             Method::GET if path.ends_with("/events") => {
                 (StatusCode::OK, json!({"items": state.events}))
