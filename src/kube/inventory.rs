@@ -81,7 +81,7 @@ pub(crate) async fn recorded_kinds(
 }
 
 /// Every live member of the instance's ApplySet among `kinds`, one LIST per kind.
-async fn live_members(
+pub(crate) async fn live_members(
     api: &ApiServer,
     instance: &str,
     namespace: &str,
@@ -152,11 +152,21 @@ pub(crate) async fn stale_members(
     rendered: &[Object],
     remove_claims: bool,
 ) -> Result<Stale, KubeError> {
+    let members = live_members(api, instance, namespace, kinds).await?;
+    Ok(stale_among(members, rendered, remove_claims))
+}
+
+/// Of the live `members`, those not among `rendered`, in reverse apply order; claims are kept
+/// unless `remove_claims`.
+pub(crate) fn stale_among(
+    mut members: Vec<(&'static KindInfo, Value)>,
+    rendered: &[Object],
+    remove_claims: bool,
+) -> Stale {
     let rendered: BTreeSet<(&str, &str)> = rendered
         .iter()
         .map(|o| (o.kind.as_str(), o.name.as_str()))
         .collect();
-    let mut members = live_members(api, instance, namespace, kinds).await?;
     members.sort_by_key(|(kind, _)| std::cmp::Reverse(kind.stage));
     let mut stale = Stale::default();
     for (kind, live) in members {
@@ -174,7 +184,7 @@ pub(crate) async fn stale_members(
             stale.remove.push(member);
         }
     }
-    Ok(stale)
+    stale
 }
 
 /// The ConfigMap kind, for the parent's path.

@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::client::{ApiServer, ApplyMode, CONCURRENCY, KubeError};
 use super::inventory;
 use super::roll::stale_pods;
+use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds::{KindInfo, object_id};
 use crate::values::ClusterSpec;
@@ -114,7 +115,6 @@ fn canonical(value: &Value) -> Value {
     }
 }
 
-/// Compares every rendered object with the cluster and lists what would be pruned.
 /// How to plan.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlanOptions {
@@ -123,6 +123,7 @@ pub struct PlanOptions {
     pub force_conflicts: bool,
 }
 
+/// Compares every rendered object with the cluster and lists what would be pruned.
 pub async fn plan(
     api: &ApiServer,
     spec: &ClusterSpec,
@@ -137,15 +138,26 @@ pub async fn plan(
         // A namespace that does not exist yet holds nothing: everything is a create.
         return Ok(objects.iter().map(|o| create(o, o.value.clone())).collect());
     }
+    // The instance's live members, one LIST per kind: they are the "before" of every object
+    // that already exists, and what is left of them is what apply would prune.
+    let (name, namespace) = (&spec.name, &spec.namespace);
+    let kinds = inventory::kinds_in_use(api, name, namespace, objects).await?;
+    let members = inventory::live_members(api, name, namespace, &kinds).await?;
+    let live_of = |object: &Object| {
+        members
+            .iter()
+            .find(|(kind, live)| {
+                kind.kind == object.kind && str_at(live, "/metadata/name") == Some(&object.name)
+            })
+            .map(|(_, live)| live.clone())
+    };
     let mut changes: Vec<Change> = stream::iter(objects)
-        .map(|object| compare(api, object, mode))
+        .map(|object| compare(api, object, live_of(object), mode))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
     // Every stale member, claims included: the report says which ones apply would keep.
-    let (name, namespace) = (&spec.name, &spec.namespace);
-    let kinds = inventory::kinds_in_use(api, name, namespace, objects).await?;
-    let stale = inventory::stale_members(api, name, namespace, &kinds, objects, true).await?;
+    let stale = inventory::stale_among(members, objects, true);
     changes.extend(stale.remove.into_iter().map(|member| Change {
         action: Action::Prune,
         kind: member.kind,
@@ -174,11 +186,22 @@ fn create(object: &Object, after: Value) -> Change {
     }
 }
 
-async fn compare(api: &ApiServer, object: &Object, mode: ApplyMode) -> Result<Change, KubeError> {
+/// One object against the cluster: `member` is its live state when the inventory listed it;
+/// otherwise it is read, since it may exist without being a member yet.
+async fn compare(
+    api: &ApiServer,
+    object: &Object,
+    member: Option<Value>,
+    mode: ApplyMode,
+) -> Result<Change, KubeError> {
     let kind = object.kind_info();
-    let live = api
-        .get(&api.object_path(object), &format!("get {}", object.id()))
-        .await?;
+    let live = match member {
+        Some(live) => Some(live),
+        None => {
+            api.get(&api.object_path(object), &format!("get {}", object.id()))
+                .await?
+        }
+    };
     let after = normalize(&api.apply(kind, &object.value, mode).await?);
     Ok(match live {
         None => create(object, after),

@@ -149,6 +149,31 @@ async fn force_conflicts_is_sent_as_force() {
     }
 }
 
+/// A plan reads the live objects through the inventory's LISTs, one per kind, instead of one GET
+/// per object: the namespace, the inventory, 4 LISTs and 6 dry runs for prod.
+#[tokio::test]
+async fn a_plan_reads_live_objects_through_the_inventory_lists() {
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
+    fake.clear_seen();
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
+        .await
+        .unwrap();
+    assert!(changes.iter().all(|c| c.action == Action::Unchanged));
+    let lines = fake.lines();
+    assert_eq!(lines.len(), 12, "{lines:#?}");
+    let gets: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("GET") && !l.contains("labelSelector"))
+        .collect();
+    assert_eq!(
+        gets,
+        [
+            "GET /api/v1/namespaces/default",
+            "GET /api/v1/namespaces/default/configmaps/spark-applyset"
+        ]
+    );
+}
+
 /// `diff --force-conflicts` and `apply --dry-run --force-conflicts` dry-run what the apply
 /// will do: with force, so they do not fail on conflicts the apply takes over.
 #[tokio::test]
