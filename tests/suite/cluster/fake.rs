@@ -218,7 +218,7 @@ impl Fake {
             }
             Method::PATCH => {
                 let body = seen.body.clone().unwrap_or(Value::Null);
-                let stored = server_fields(body);
+                let stored = server_fields(body, state.objects.get(path));
                 if !query.contains("dryRun=All") {
                     state.objects.insert(path.to_string(), stored.clone());
                 }
@@ -250,16 +250,51 @@ fn status(code: u16, message: &str) -> (StatusCode, Value) {
     )
 }
 
-/// What the server adds to an applied object.
-fn server_fields(mut object: Value) -> Value {
+/// What the server makes of an applied object: its defaults filled in (so what is stored is not
+/// what was sent), its metadata, and a `generation` that moves only when the spec changes.
+fn server_fields(mut object: Value, previous: Option<&Value>) -> Value {
+    defaults(&mut object);
+    let generation = match previous {
+        None => 1,
+        Some(previous) => {
+            let before = previous["metadata"]["generation"].as_i64().unwrap_or(1);
+            before + i64::from(previous["spec"] != object["spec"])
+        }
+    };
     if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.insert("uid".into(), json!("0000-1111"));
         metadata.insert("resourceVersion".into(), json!("42"));
-        metadata.insert("generation".into(), json!(1));
+        metadata.insert("generation".into(), json!(generation));
         metadata.insert("creationTimestamp".into(), json!("2026-11-21T00:00:00Z"));
         metadata.insert("managedFields".into(), json!([{"manager": "sparkup"}]));
     }
     object
+}
+
+/// A few of the defaults a real API server sets on what sparkup applies.
+fn defaults(object: &mut Value) {
+    let template = match object["kind"].as_str() {
+        Some("Deployment") => {
+            object["spec"]["revisionHistoryLimit"] = json!(10);
+            object["spec"]["progressDeadlineSeconds"] = json!(600);
+            object.pointer_mut("/spec/template/spec")
+        }
+        Some("ReplicationController") => object.pointer_mut("/spec/template/spec"),
+        Some("Service") => {
+            object["spec"]["clusterIP"] = json!("10.96.0.42");
+            object["spec"]["sessionAffinity"] = json!("None");
+            None
+        }
+        _ => None,
+    };
+    if let Some(pod) = template {
+        pod["restartPolicy"] = json!("Always");
+        pod["dnsPolicy"] = json!("ClusterFirst");
+        for container in pod["containers"].as_array_mut().into_iter().flatten() {
+            container["terminationMessagePath"] = json!("/dev/termination-log");
+            container["terminationMessagePolicy"] = json!("File");
+        }
+    }
 }
 
 /// Workloads read back with a status, ready or not.
@@ -275,7 +310,7 @@ fn with_status(object: &Value, ready: bool) -> Value {
             .unwrap_or(1);
         let have = if ready { want } else { 0 };
         object["status"] = json!({
-            "observedGeneration": 1, "replicas": want, "readyReplicas": have,
+            "observedGeneration": object["metadata"]["generation"], "replicas": want, "readyReplicas": have,
             "updatedReplicas": have, "availableReplicas": have
         });
     }
