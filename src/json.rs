@@ -10,42 +10,39 @@ pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
 /// The path of the first non-null map key in `written` that `kept` does not have: finds keys
 /// that a typed round trip (k8s-openapi skips unknown fields) silently dropped.
 pub(crate) fn first_lost_key(written: &Value, kept: &Value, path: String) -> Option<String> {
-    match (written, kept) {
-        (Value::Object(w), Value::Object(k)) => {
-            w.iter().find_map(|(key, value)| match k.get(key) {
-                None if !value.is_null() => Some(format!("{path}.{key}")),
-                None => None,
-                Some(kept_value) => first_lost_key(value, kept_value, format!("{path}.{key}")),
-            })
-        }
-        (Value::Array(w), Value::Array(k)) => w
-            .iter()
-            .zip(k)
-            .enumerate()
-            .find_map(|(i, (w, k))| first_lost_key(w, k, format!("{path}[{i}]"))),
-        _ => None,
-    }
+    first_missing(written, kept, path, &|value| !value.is_null())
 }
 
 /// The path of the first map key that `kept` has and `written` does not, with an empty string
 /// for its value: a required field a typed round trip filled with its default (k8s-openapi writes
 /// a missing `operator` as `""`, which the API server rejects later).
 pub(crate) fn first_defaulted_key(written: &Value, kept: &Value, path: String) -> Option<String> {
-    match (written, kept) {
-        (Value::Object(w), Value::Object(k)) => {
-            k.iter().find_map(|(key, value)| match w.get(key) {
-                None if value.as_str() == Some("") => Some(format!("{path}.{key}")),
+    first_missing(kept, written, path, &|value| value.as_str() == Some(""))
+}
+
+/// The path of the first map key of `from` that `other` lacks at the same place and whose value
+/// `counts`; lists are compared item by item.
+fn first_missing(
+    from: &Value,
+    other: &Value,
+    path: String,
+    counts: &dyn Fn(&Value) -> bool,
+) -> Option<String> {
+    match (from, other) {
+        (Value::Object(f), Value::Object(o)) => {
+            f.iter().find_map(|(key, value)| match o.get(key) {
+                None if counts(value) => Some(format!("{path}.{key}")),
                 None => None,
-                Some(written_value) => {
-                    first_defaulted_key(written_value, value, format!("{path}.{key}"))
+                Some(other_value) => {
+                    first_missing(value, other_value, format!("{path}.{key}"), counts)
                 }
             })
         }
-        (Value::Array(w), Value::Array(k)) => w
+        (Value::Array(f), Value::Array(o)) => f
             .iter()
-            .zip(k)
+            .zip(o)
             .enumerate()
-            .find_map(|(i, (w, k))| first_defaulted_key(w, k, format!("{path}[{i}]"))),
+            .find_map(|(i, (f, o))| first_missing(f, o, format!("{path}[{i}]"), counts)),
         _ => None,
     }
 }

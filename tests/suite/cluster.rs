@@ -198,14 +198,12 @@ async fn a_forced_plan_dry_runs_with_force() {
     }
 }
 
-/// Not every 409 is a field-manager conflict: say what the server said.
-#[tokio::test]
-async fn a_409_that_is_no_field_conflict_is_reported_as_the_server_said_it() {
+/// Applies `dev` to a fake that answers the apply of Deployment `name` with 409 and `message`.
+async fn apply_answered_409(name: &str, message: &str) -> (Fake, KubeError) {
     let fake = Fake::new().with_namespace("default");
-    let message = "Operation cannot be fulfilled on deployments.apps \"spark-master\": the object has been modified; please apply your changes to the latest version and try again";
     fake.fail(
         Method::PATCH,
-        &format!("{DEPLOYMENTS}/spark-master"),
+        &format!("{DEPLOYMENTS}/{name}"),
         409,
         message,
     );
@@ -214,6 +212,14 @@ async fn a_409_that_is_no_field_conflict_is_reported_as_the_server_said_it() {
     let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
         .unwrap_err();
+    (fake, err)
+}
+
+/// Not every 409 is a field-manager conflict: say what the server said.
+#[tokio::test]
+async fn a_409_that_is_no_field_conflict_is_reported_as_the_server_said_it() {
+    let message = "Operation cannot be fulfilled on deployments.apps \"spark-master\": the object has been modified; please apply your changes to the latest version and try again";
+    let (_, err) = apply_answered_409("spark-master", message).await;
     let text = err.to_string();
     assert!(text.contains("the object has been modified"), "{text}");
     assert!(!text.contains("--force-conflicts"), "{text}");
@@ -222,19 +228,8 @@ async fn a_409_that_is_no_field_conflict_is_reported_as_the_server_said_it() {
 
 #[tokio::test]
 async fn a_conflict_names_fields_and_managers_and_nothing_is_pruned() {
-    let fake = Fake::new().with_namespace("default");
     let message = "Apply failed with 2 conflicts: conflicts with \"kubectl-edit\" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name=\"spark\"].resources.limits.memory";
-    fake.fail(
-        Method::PATCH,
-        &format!("{DEPLOYMENTS}/spark-worker"),
-        409,
-        message,
-    );
-    let api = fake.api();
-    let (cluster, objects) = objects("dev", &[]);
-    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
-        .await
-        .unwrap_err();
+    let (fake, err) = apply_answered_409("spark-worker", message).await;
     insta::assert_snapshot!(err.to_string());
     assert!(matches!(err, KubeError::Conflict { .. }));
     let lines = fake.lines();
