@@ -12,6 +12,7 @@ mod delete;
 mod diff;
 mod inventory;
 mod plan;
+mod pods;
 mod roll;
 mod status;
 mod wait;

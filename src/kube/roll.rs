@@ -11,7 +11,8 @@ use tokio::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
-use super::wait::{WaitOptions, pod_ready, pods_of, runs_template, spark_view, terminating};
+use super::pods::{pod_ready, pods_of, runs_template, terminating};
+use super::wait::{WaitOptions, spark_view};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;

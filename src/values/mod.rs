@@ -10,6 +10,7 @@ pub mod quantity;
 mod set;
 mod sizing;
 pub mod spec;
+mod tags;
 mod tree;
 
 pub(crate) use tree::parse_yaml;
