@@ -198,6 +198,47 @@ async fn a_forced_plan_dry_runs_with_force() {
     }
 }
 
+/// Server-side apply conflicts only where another manager set a field to another value: then the
+/// apply fails naming field and manager, `--force-conflicts` takes the field over, and a field
+/// sparkup does not set is never a conflict.
+#[tokio::test]
+async fn only_a_field_another_manager_changed_conflicts_and_force_takes_it_over() {
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
+    let worker = format!("{DEPLOYMENTS}/spark-worker");
+    fake.set_as("kubectl-scale", &worker, ".spec.replicas", json!(5));
+    fake.set_as(
+        "kubectl-annotate",
+        &worker,
+        ".metadata.annotations",
+        json!({"team": "data"}),
+    );
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap_err();
+    match &err {
+        KubeError::Conflict { object, conflicts } => {
+            assert_eq!(object, "Deployment/spark-worker");
+            assert_eq!(conflicts, &[".spec.replicas (owned by kubectl-scale)"]);
+        }
+        other => panic!("{other}"),
+    }
+    // A manager that set the same value as sparkup shares the field: no conflict.
+    fake.set_as("kubectl-scale", &worker, ".spec.replicas", json!(1));
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    fake.set_as("kubectl-scale", &worker, ".spec.replicas", json!(5));
+    let forced = ApplyOptions {
+        force_conflicts: true,
+        ..serial()
+    };
+    bounded(k8s::apply(&api, &cluster.spec, &objects, forced))
+        .await
+        .unwrap();
+    assert_eq!(fake.state().objects[&worker]["spec"]["replicas"], 1);
+    assert_eq!(fake.state().owners[&worker][".spec.replicas"], "sparkup");
+}
+
 /// Applies `dev` to a fake that answers the apply of Deployment `name` with 409 and `message`.
 async fn apply_answered_409(name: &str, message: &str) -> (Fake, KubeError) {
     let fake = Fake::new().with_namespace("default");

@@ -44,6 +44,8 @@ pub struct State {
     pub silent: bool,
     /// Pods the ReplicationController stand-in started.
     pub started: usize,
+    /// Field ownership per object path: field (`.spec.replicas`) -> field manager.
+    pub owners: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Clone, Default)]
@@ -72,6 +74,22 @@ impl Fake {
         self.state()
             .failures
             .insert((method, path.to_string()), (code, message.to_string()));
+    }
+
+    /// Another field manager sets `field` (`.spec.replicas`) of the object at `path`, as
+    /// `kubectl scale` or `kubectl edit` would.
+    pub fn set_as(&self, manager: &str, path: &str, field: &str, value: Value) {
+        let mut state = self.state();
+        let mut slot = state.objects.get_mut(path).expect("an applied object");
+        for key in field.trim_start_matches('.').split('.') {
+            slot = &mut slot[key];
+        }
+        *slot = value;
+        state
+            .owners
+            .entry(path.to_string())
+            .or_default()
+            .insert(field.to_string(), manager.to_string());
     }
 
     pub fn lines(&self) -> Vec<String> {
@@ -218,8 +236,35 @@ impl Fake {
             }
             Method::PATCH => {
                 let body = seen.body.clone().unwrap_or(Value::Null);
-                let stored = server_fields(body, state.objects.get(path));
+                let manager = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("fieldManager="))
+                    .unwrap_or("")
+                    .to_string();
+                // Server-side apply: a field another manager set to another value conflicts,
+                // unless the apply forces; the applier then owns every field it sent.
+                let previous = state.objects.get(path).cloned().unwrap_or(Value::Null);
+                let owners = state.owners.entry(path.to_string()).or_default();
+                let mut conflicts: Vec<(String, String)> = Vec::new();
+                for (field, value) in leaves(&body, String::new()) {
+                    match owners.get(&field) {
+                        Some(owner)
+                            if *owner != manager && field_at(&previous, &field) != Some(&value) =>
+                        {
+                            conflicts.push((owner.clone(), field));
+                        }
+                        _ => {}
+                    }
+                }
+                if !conflicts.is_empty() && !query.contains("force=true") {
+                    return status(409, &conflict_message(&body, &conflicts));
+                }
+                let stored = server_fields(body.clone(), state.objects.get(path));
                 if !query.contains("dryRun=All") {
+                    let owners = state.owners.entry(path.to_string()).or_default();
+                    for (field, _) in leaves(&body, String::new()) {
+                        owners.insert(field, manager.clone());
+                    }
                     state.objects.insert(path.to_string(), stored.clone());
                 }
                 (StatusCode::OK, stored)
@@ -232,6 +277,40 @@ impl Fake {
                 None => status(404, "not found"),
             },
             _ => status(405, "method not allowed"),
+        }
+    }
+}
+
+/// Every leaf of an object as (`.a.b`, value); lists are leaves, as atomic lists are in SSA.
+fn leaves(value: &Value, path: String) -> Vec<(String, Value)> {
+    match value {
+        Value::Object(map) if path.is_empty() || !map.is_empty() => map
+            .iter()
+            .flat_map(|(k, v)| leaves(v, format!("{path}.{k}")))
+            .collect(),
+        other => vec![(path, other.clone())],
+    }
+}
+
+fn field_at<'a>(object: &'a Value, field: &str) -> Option<&'a Value> {
+    object.pointer(&field.replace('.', "/"))
+}
+
+/// The API server's words for a field-manager conflict.
+fn conflict_message(body: &Value, conflicts: &[(String, String)]) -> String {
+    let api = body["apiVersion"].as_str().unwrap_or("v1");
+    match conflicts {
+        [(owner, field)] => {
+            format!("Apply failed with 1 conflict: conflict with \"{owner}\" using {api}: {field}")
+        }
+        many => {
+            let owner = &many[0].0;
+            let fields: Vec<String> = many.iter().map(|(_, f)| format!("- {f}")).collect();
+            format!(
+                "Apply failed with {} conflicts: conflicts with \"{owner}\" using {api}:\n{}",
+                many.len(),
+                fields.join("\n")
+            )
         }
     }
 }
