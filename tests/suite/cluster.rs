@@ -639,6 +639,44 @@ async fn the_wait_fails_only_on_current_pods_that_cannot_start() {
     );
 }
 
+/// A Deployment rolls out a new template revision by revision: the wait goes on while a pod of
+/// the previous revision still runs, instead of counting it as rolled out.
+#[tokio::test(start_paused = true)]
+async fn the_wait_lasts_until_no_pod_of_the_previous_revision_is_left() {
+    let (fake, api, _, _) = applied("dev", &["workers.replicas=2"]).await;
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 2, "workers": []}));
+    let (cluster, objects) = objects(
+        "dev",
+        &["workers.replicas=2", "sparkConf.spark.executor.memory=512m"],
+    );
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    let worker = format!("{DEPLOYMENTS}/spark-worker");
+    assert_eq!(fake.state().rollouts[&worker], 2, "a new revision started");
+    fake.clear_seen();
+    bounded(k8s::wait(
+        &api,
+        &cluster,
+        &objects,
+        fast(),
+        &Progress::hidden(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        fake.state().rollouts[&worker],
+        0,
+        "returned while old pods ran"
+    );
+    let reads = fake
+        .lines()
+        .iter()
+        .filter(|l| *l == &format!("GET {worker}"))
+        .count();
+    assert_eq!(reads, 3, "two steps with an old pod left, then done");
+}
+
 #[tokio::test(start_paused = true)]
 async fn wait_reports_what_was_not_ready_at_the_timeout() {
     let (fake, api, cluster, objects) = applied("dev", &[]).await;

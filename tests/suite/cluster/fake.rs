@@ -44,6 +44,9 @@ pub struct State {
     pub silent: bool,
     /// Pods the ReplicationController stand-in started.
     pub started: usize,
+    /// Deployments mid-rollout: path -> pods of the previous revision still running. Each read
+    /// of the Deployment is one controller step: one old pod goes.
+    pub rollouts: BTreeMap<String, i64>,
     /// Field ownership per object path: field (`.spec.replicas`) -> field manager.
     pub owners: BTreeMap<String, BTreeMap<String, String>>,
 }
@@ -222,7 +225,15 @@ impl Fake {
                 (StatusCode::OK, json!({"items": items}))
             }
             Method::GET => match state.objects.get(path) {
-                Some(object) => (StatusCode::OK, with_status(object, state.ready)),
+                Some(object) => {
+                    let mut object = with_status(object, state.ready);
+                    if let Some(old) = state.rollouts.get_mut(path).filter(|old| **old > 0) {
+                        let replicas = object["status"]["replicas"].as_i64().unwrap_or(0);
+                        object["status"]["replicas"] = json!(replicas + *old);
+                        *old -= 1;
+                    }
+                    (StatusCode::OK, object)
+                }
                 None => status(404, "not found"),
             },
             Method::POST => {
@@ -261,6 +272,14 @@ impl Fake {
                 }
                 let stored = server_fields(body.clone(), state.objects.get(path));
                 if !query.contains("dryRun=All") {
+                    // A new pod template starts a new revision; the old one's pods stay a while.
+                    if stored["kind"] == "Deployment"
+                        && !previous.is_null()
+                        && previous["spec"]["template"] != stored["spec"]["template"]
+                    {
+                        let old = previous["spec"]["replicas"].as_i64().unwrap_or(1);
+                        state.rollouts.insert(path.to_string(), old);
+                    }
                     let owners = state.owners.entry(path.to_string()).or_default();
                     for (field, _) in leaves(&body, String::new()) {
                         owners.insert(field, manager.clone());
