@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
 use super::pods::{pod_ready, pods_of, runs_template, terminating};
-use super::wait::{WaitOptions, spark_view};
+use super::wait::{WaitOptions, deadline, spark_view};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;
@@ -56,7 +56,7 @@ pub async fn roll(
     objects: &[Object],
     opts: WaitOptions,
 ) -> Result<Vec<String>, KubeError> {
-    let deadline = Instant::now() + opts.timeout.min(Duration::from_secs(7 * 24 * 3600));
+    let deadline = deadline(opts.timeout);
     let mut replaced = Vec::new();
     // The master first: workers reconnect to the new one through the Service.
     let order = ["master", "worker"];

@@ -89,11 +89,7 @@ pub async fn wait(
     opts: WaitOptions,
     progress: &Progress,
 ) -> Result<(), KubeError> {
-    // A deadline past what the clock can hold is no deadline.
-    let now = Instant::now();
-    let deadline = now
-        .checked_add(opts.timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
+    let deadline = deadline(opts.timeout);
     let mut pending: Vec<Pending> = objects
         .iter()
         .filter(|o| {
@@ -151,6 +147,13 @@ pub async fn wait(
         tokio::time::sleep(opts.interval).await;
     }
     wait_for_spark(api, cluster, deadline, opts, progress).await
+}
+
+/// `timeout` from now; one past what the clock can hold is no deadline.
+pub(crate) fn deadline(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 fn int(value: &Value, pointer: &str) -> i64 {
