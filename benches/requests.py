@@ -86,8 +86,9 @@ def handler(fake):
             if path.startswith("/api/v1/namespaces/") and path.count("/") == 4:
                 return self.reply(200, {"apiVersion": "v1", "kind": "Namespace",
                                         "metadata": {"name": path.rsplit("/", 1)[1]}})
-            if query.startswith("labelSelector="):
-                key, _, value = urllib.parse.unquote(query[len("labelSelector="):]).partition("=")
+            selector = urllib.parse.parse_qs(query).get("labelSelector")
+            if selector:
+                key, _, value = selector[0].partition("=")
                 items = [o for p, o in fake.objects.items() if p.rsplit("/", 1)[0] == path
                          and o.get("metadata", {}).get("labels", {}).get(key) == value]
                 return self.reply(200, {"kind": "List", "apiVersion": "v1", "items": items})

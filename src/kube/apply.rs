@@ -9,7 +9,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, stream};
-use serde_json::json;
 
 use super::client::CONCURRENCY;
 use super::client::{ApiServer, ApplyMode, KubeError};
@@ -133,17 +132,7 @@ async fn ensure_namespace(api: &ApiServer, namespace: &str) -> Result<bool, Kube
     if api.namespace_exists(namespace).await? {
         return Ok(false);
     }
-    let body = json!({
-        "apiVersion": "v1",
-        "kind": "Namespace",
-        "metadata": { "name": namespace },
-    });
-    api.create(
-        "/api/v1/namespaces",
-        &body,
-        &format!("create namespace {namespace}"),
-    )
-    .await?;
+    api.create_namespace(namespace).await?;
     Ok(true)
 }
 

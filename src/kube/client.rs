@@ -8,7 +8,14 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use http::{Method, Request, header};
+use http::Request;
+use k8s_openapi::api::core::v1::{Event, Namespace, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use kube::Resource as _;
+use kube::core::params::{
+    DeleteParams, GetParams, ListParams, Patch, PatchParams, PostParams, ValidationDirective,
+};
+use kube::core::{ApiResource, DynamicObject, Request as KubeRequest};
 use serde_json::Value;
 
 use crate::error::error_chain;
@@ -67,6 +74,9 @@ pub enum KubeError {
         reason: String,
         message: String,
     },
+    /// kube could not build the request (an object name the API would refuse).
+    #[error("cannot {action}: {detail}")]
+    Request { action: String, detail: String },
     /// A workload cannot start, and waiting will not change that (a crash loop, an image that
     /// cannot be pulled).
     #[error("{0}")]
@@ -132,40 +142,6 @@ impl ApiServer {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// The REST path of a kind, optionally of one namespace and one object.
-    pub(crate) fn path(
-        &self,
-        kind: &KindInfo,
-        namespace: Option<&str>,
-        name: Option<&str>,
-    ) -> String {
-        let version = kind
-            .api_version
-            .rsplit('/')
-            .next()
-            .unwrap_or(kind.api_version);
-        let mut path = if kind.group.is_empty() {
-            format!("/api/{version}")
-        } else {
-            format!("/apis/{}/{version}", kind.group)
-        };
-        if let Some(ns) = namespace {
-            path.push_str(&format!("/namespaces/{ns}"));
-        }
-        path.push('/');
-        path.push_str(kind.plural);
-        if let Some(name) = name {
-            path.push('/');
-            path.push_str(name);
-        }
-        path
-    }
-
-    /// The REST path of one rendered object.
-    pub(crate) fn object_path(&self, object: &Object) -> String {
-        self.path(object.kind_info(), object.namespace(), Some(&object.name))
-    }
-
     /// Sends a request; an API server that is briefly overloaded or unavailable (429, 503, 504)
     /// is asked again a few times, 100 ms, 200 ms, then 400 ms later. The service proxy's 503
     /// (no ready endpoint behind the Service) is an answer, not an overload: it is never retried.
@@ -223,10 +199,36 @@ impl ApiServer {
         }
     }
 
-    /// GET; `None` when the object does not exist.
-    pub(crate) async fn get(&self, path: &str, action: &str) -> Result<Option<Value>, KubeError> {
-        let request = Request::get(path).body(Vec::new()).expect("valid request");
-        match self.send(request, action).await {
+    /// GET of one object of `kind`; `None` when it does not exist.
+    pub(crate) async fn get(
+        &self,
+        kind: &KindInfo,
+        namespace: Option<&str>,
+        name: &str,
+        action: &str,
+    ) -> Result<Option<Value>, KubeError> {
+        let request = requests_for(kind, namespace).get(name, &GetParams::default());
+        self.get_request(request, action).await
+    }
+
+    /// GET of a rendered object's live state; `None` when it does not exist.
+    pub(crate) async fn get_object(&self, object: &Object) -> Result<Option<Value>, KubeError> {
+        let action = format!("get {}", object.id());
+        self.get(
+            object.kind_info(),
+            object.namespace(),
+            &object.name,
+            &action,
+        )
+        .await
+    }
+
+    async fn get_request(
+        &self,
+        request: Result<Request<Vec<u8>>, kube::core::request::Error>,
+        action: &str,
+    ) -> Result<Option<Value>, KubeError> {
+        match self.send(built(request, action)?, action).await {
             Ok(value) => Ok(Some(value)),
             Err(e) if e.code() == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -235,22 +237,27 @@ impl ApiServer {
 
     /// Whether the namespace exists: a missing one holds nothing yet.
     pub(crate) async fn namespace_exists(&self, namespace: &str) -> Result<bool, KubeError> {
-        let path = format!("/api/v1/namespaces/{namespace}");
-        Ok(self.get(&path, "get the namespace").await?.is_some())
+        let request =
+            KubeRequest::new(Namespace::url_path(&(), None)).get(namespace, &GetParams::default());
+        Ok(self
+            .get_request(request, "get the namespace")
+            .await?
+            .is_some())
     }
 
-    /// POST a new object to a collection path.
-    pub(crate) async fn create(
-        &self,
-        path: &str,
-        body: &Value,
-        action: &str,
-    ) -> Result<Value, KubeError> {
-        let request = Request::post(path)
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(serde_json::to_vec(body).expect("JSON"))
-            .expect("valid request");
-        self.send(request, action).await
+    /// Creates the namespace.
+    pub(crate) async fn create_namespace(&self, namespace: &str) -> Result<Value, KubeError> {
+        let action = format!("create namespace {namespace}");
+        let body = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace}
+        });
+        let request = KubeRequest::new(Namespace::url_path(&(), None)).create(
+            &PostParams::default(),
+            serde_json::to_vec(&body).expect("JSON"),
+        );
+        self.send(built(request, &action)?, &action).await
     }
 
     /// Server-side apply of `object` with sparkup's field manager and strict field validation.
@@ -262,29 +269,18 @@ impl ApiServer {
     ) -> Result<Value, KubeError> {
         let name = str_at(object, "/metadata/name").unwrap_or("");
         let namespace = str_at(object, "/metadata/namespace");
-        let mut uri = format!(
-            "{}?fieldManager={MANAGER}&fieldValidation=Strict",
-            self.path(kind, namespace, Some(name))
-        );
-        if mode.force {
-            uri.push_str("&force=true");
-        }
-        if mode.dry_run {
-            uri.push_str("&dryRun=All");
-        }
-        let request = Request::builder()
-            .method(Method::PATCH)
-            .uri(uri)
-            .header(header::CONTENT_TYPE, "application/apply-patch+yaml")
-            .body(serde_json::to_vec(object).expect("JSON"))
-            .expect("valid request");
+        let mut params = PatchParams::apply(MANAGER).validation(ValidationDirective::Strict);
+        params.force = mode.force;
+        params.dry_run = mode.dry_run;
         let object_id = object_id(kind.kind, name);
         let verb = if mode.dry_run {
             "dry-run apply"
         } else {
             "apply"
         };
-        self.send(request, &format!("{verb} {object_id}"))
+        let action = format!("{verb} {object_id}");
+        let request = requests_for(kind, namespace).patch(name, &params, &Patch::Apply(object));
+        self.send(built(request, &action)?, &action)
             .await
             .map_err(|e| match e {
                 KubeError::Api {
@@ -306,13 +302,10 @@ impl ApiServer {
         namespace: &str,
         selector: &str,
     ) -> Result<Vec<Value>, KubeError> {
-        let uri = format!(
-            "{}?labelSelector={}",
-            self.path(kind, Some(namespace), None),
-            percent_encode(selector)
-        );
-        let request = Request::get(uri).body(Vec::new()).expect("valid request");
-        let list = self.send(request, &format!("list {}", kind.plural)).await?;
+        let action = format!("list {}", kind.plural);
+        let request =
+            requests_for(kind, Some(namespace)).list(&ListParams::default().labels(selector));
+        let list = self.send(built(request, &action)?, &action).await?;
         let mut items = list["items"].as_array().cloned().unwrap_or_default();
         // Items of a list carry no kind; put it back so they read like objects.
         for item in &mut items {
@@ -324,41 +317,56 @@ impl ApiServer {
         Ok(items)
     }
 
-    /// GET with a query string (field selectors for events and pods).
-    pub(crate) async fn list_path(
+    /// The events about one pod, oldest first.
+    pub(crate) async fn events_of(
         &self,
-        path: &str,
+        namespace: &str,
+        pod: &str,
+    ) -> Result<Vec<Value>, KubeError> {
+        let params = ListParams::default().fields(&format!("involvedObject.name={pod}"));
+        let request = KubeRequest::new(Event::url_path(&(), Some(namespace))).list(&params);
+        self.items(request, &format!("list the events of pod {pod}"))
+            .await
+    }
+
+    /// The EndpointSlices of a Service.
+    pub(crate) async fn endpoint_slices_of(
+        &self,
+        namespace: &str,
+        service: &str,
+    ) -> Result<Vec<Value>, KubeError> {
+        let params = ListParams::default().labels(&format!("kubernetes.io/service-name={service}"));
+        let request = KubeRequest::new(EndpointSlice::url_path(&(), Some(namespace))).list(&params);
+        self.items(request, &format!("list the endpoints of {service}"))
+            .await
+    }
+
+    async fn items(
+        &self,
+        request: Result<Request<Vec<u8>>, kube::core::request::Error>,
         action: &str,
     ) -> Result<Vec<Value>, KubeError> {
-        let request = Request::get(path).body(Vec::new()).expect("valid request");
-        let list = self.send(request, action).await?;
+        let list = self.send(built(request, action)?, action).await?;
         Ok(list["items"].as_array().cloned().unwrap_or_default())
     }
 
-    /// DELETE an object; one that is already gone is not an error.
+    /// DELETE an object, its dependents in the background; one already gone is not an error.
     pub(crate) async fn delete(
         &self,
         kind: &KindInfo,
         namespace: &str,
         name: &str,
     ) -> Result<(), KubeError> {
-        let uri = format!(
-            "{}?propagationPolicy=Background",
-            self.path(kind, Some(namespace), Some(name))
-        );
-        let request = Request::delete(uri)
-            .body(Vec::new())
-            .expect("valid request");
-        match self
-            .send(request, &format!("delete {}/{name}", kind.kind))
-            .await
-        {
+        let action = format!("delete {}", object_id(kind.kind, name));
+        let request = requests_for(kind, Some(namespace)).delete(name, &DeleteParams::background());
+        match self.send(built(request, &action)?, &action).await {
             Err(e) if e.code() == Some(404) => Ok(()),
             other => other.map(|_| ()),
         }
     }
 
-    /// GET through the API server's service proxy (the Spark master's `/json/`).
+    /// GET through the API server's service proxy (the Spark master's `/json/`): kube has no
+    /// request builder for it.
     pub(crate) async fn proxy_get(
         &self,
         namespace: &str,
@@ -366,11 +374,40 @@ impl ApiServer {
         port: &str,
         path: &str,
     ) -> Result<Value, KubeError> {
-        let uri = format!("/api/v1/namespaces/{namespace}/services/{service}:{port}/proxy{path}");
+        let services = Service::url_path(&(), Some(namespace));
+        let uri = format!("{services}/{service}:{port}/proxy{path}");
         let request = Request::get(uri).body(Vec::new()).expect("valid request");
         self.send(request, &format!("read {path} of service {service}"))
             .await
     }
+}
+
+/// kube's request builder for a kind of the table, in a namespace: paths without discovery.
+fn requests_for(kind: &KindInfo, namespace: Option<&str>) -> KubeRequest {
+    let resource = ApiResource {
+        group: kind.group.into(),
+        version: kind
+            .api_version
+            .rsplit('/')
+            .next()
+            .unwrap_or(kind.api_version)
+            .into(),
+        api_version: kind.api_version.into(),
+        kind: kind.kind.into(),
+        plural: kind.plural.into(),
+    };
+    KubeRequest::new(DynamicObject::url_path(&resource, namespace))
+}
+
+/// A request kube built, or why it could not (an invalid object name).
+fn built(
+    request: Result<Request<Vec<u8>>, kube::core::request::Error>,
+    action: &str,
+) -> Result<Request<Vec<u8>>, KubeError> {
+    request.map_err(|e| KubeError::Request {
+        action: action.to_string(),
+        detail: e.to_string(),
+    })
 }
 
 fn clone_request(request: &Request<Vec<u8>>) -> Request<Vec<u8>> {
@@ -409,17 +446,6 @@ fn conflicts(message: &str) -> Vec<String> {
     found
 }
 
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,10 +463,5 @@ mod tests {
                 ".spec.template.spec.containers[name=\"spark\"].image (owned by kubectl-edit)"
             ]
         );
-    }
-
-    #[test]
-    fn selectors_are_percent_encoded() {
-        assert_eq!(percent_encode("a.b/c=d,e"), "a.b%2Fc%3Dd%2Ce");
     }
 }

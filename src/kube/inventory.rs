@@ -60,12 +60,14 @@ pub(crate) async fn recorded_kinds(
     instance: &str,
     namespace: &str,
 ) -> Result<BTreeSet<String>, KubeError> {
-    let path = api.path(
-        config_map_kind(),
-        Some(namespace),
-        Some(&parent_name(instance)),
-    );
-    let parent = api.get(&path, "get the inventory").await?;
+    let parent = api
+        .get(
+            config_map_kind(),
+            Some(namespace),
+            &parent_name(instance),
+            "get the inventory",
+        )
+        .await?;
     Ok(parent
         .as_ref()
         .and_then(|p| p.pointer("/metadata/annotations"))

@@ -197,10 +197,7 @@ async fn compare(
     let kind = object.kind_info();
     let live = match member {
         Some(live) => Some(live),
-        None => {
-            api.get(&api.object_path(object), &format!("get {}", object.id()))
-                .await?
-        }
+        None => api.get_object(object).await?,
     };
     let after = normalize(&api.apply(kind, &object.value, mode).await?);
     Ok(match live {

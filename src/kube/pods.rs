@@ -154,11 +154,7 @@ pub(crate) fn pod_problem(pod: &Value) -> Option<Problem> {
 }
 
 async fn pod_events(api: &ApiServer, namespace: &str, pod: &str) -> Result<String, KubeError> {
-    let path =
-        format!("/api/v1/namespaces/{namespace}/events?fieldSelector=involvedObject.name%3D{pod}");
-    let events = api
-        .list_path(&path, &format!("list the events of pod {pod}"))
-        .await?;
+    let events = api.events_of(namespace, pod).await?;
     let lines: Vec<String> = events
         .iter()
         .rev()

@@ -35,8 +35,7 @@ pub async fn status(
 ) -> Result<StatusReport, KubeError> {
     let mut rows = Vec::new();
     for object in objects {
-        let path = api.object_path(object);
-        let live = api.get(&path, &format!("get {}", object.id())).await?;
+        let live = api.get_object(object).await?;
         let (state, healthy) = match &live {
             None => ("missing".to_string(), false),
             Some(live) => object_state(api, cluster, object, live).await?,
@@ -120,12 +119,7 @@ async fn ready_endpoints(
     namespace: &str,
     service: &str,
 ) -> Result<usize, KubeError> {
-    let path = format!(
-        "/apis/discovery.k8s.io/v1/namespaces/{namespace}/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3D{service}"
-    );
-    let slices = api
-        .list_path(&path, &format!("list the endpoints of {service}"))
-        .await?;
+    let slices = api.endpoint_slices_of(namespace, service).await?;
     Ok(slices
         .iter()
         .flat_map(|s| s["endpoints"].as_array().cloned().unwrap_or_default())

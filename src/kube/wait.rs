@@ -107,12 +107,7 @@ pub async fn wait(
     while !pending.is_empty() {
         let mut still = Vec::new();
         for mut item in pending {
-            let live = api
-                .get(
-                    &api.object_path(item.object),
-                    &format!("get {}", item.object.id()),
-                )
-                .await?;
+            let live = api.get_object(item.object).await?;
             match live.as_ref().map(rollout) {
                 Some(Ok(())) => item.bar.finish_with_message("ready"),
                 Some(Err(mut state)) => {

@@ -163,7 +163,7 @@ impl Fake {
                 None => status(503, "no endpoints available for service"),
             },
             Method::GET if path.ends_with("/pods") => {
-                let selector = percent_decode(query.trim_start_matches("labelSelector="));
+                let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
                 let items: Vec<&Value> = state
                     .pods
                     .iter()
@@ -214,8 +214,8 @@ impl Fake {
                 StatusCode::OK,
                 json!({"items": [{"endpoints": [{"conditions": {"ready": true}}]}]}),
             ),
-            Method::GET if query.starts_with("labelSelector=") => {
-                let selector = percent_decode(&query["labelSelector=".len()..]);
+            Method::GET if param(query, "labelSelector").is_some() => {
+                let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
                 let items: Vec<Value> = state
                     .objects
                     .iter()
@@ -247,11 +247,7 @@ impl Fake {
             }
             Method::PATCH => {
                 let body = seen.body.clone().unwrap_or(Value::Null);
-                let manager = query
-                    .split('&')
-                    .find_map(|p| p.strip_prefix("fieldManager="))
-                    .unwrap_or("")
-                    .to_string();
+                let manager = param(query, "fieldManager").unwrap_or("").to_string();
                 // Server-side apply: a field another manager set to another value conflicts,
                 // unless the apply forces; the applier then owns every field it sent.
                 let previous = state.objects.get(path).cloned().unwrap_or(Value::Null);
@@ -416,6 +412,13 @@ fn with_status(object: &Value, ready: bool) -> Value {
         object["status"] = json!({"phase": "Bound"});
     }
     object
+}
+
+/// A query parameter's (still encoded) value.
+fn param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix(name)?.strip_prefix('='))
 }
 
 fn parent_of(path: &str) -> &str {
