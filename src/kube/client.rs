@@ -1,9 +1,10 @@
 //! The requests sparkup sends to the Kubernetes API server, and what their failures mean.
 //!
-//! Every kind sparkup handles is typed in the kind table, so paths are built without API
-//! discovery: one request per object and operation. kube's client does authentication, TLS and
-//! the kubeconfig; this module builds exact requests, so tests can assert each one, and turns
-//! error statuses into messages that name the object, the server and what to do.
+//! Every kind sparkup handles is typed in the kind table, so kube's request builder gets its
+//! resource (group, version, plural) without API discovery: one request per object and operation.
+//! kube's client does authentication, TLS and the kubeconfig; this module sends each request with
+//! a timeout and a short retry of a busy server (never of the service proxy's answer), counts them,
+//! and turns error statuses into messages that name the object, the server and what to do.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
