@@ -85,6 +85,12 @@ pub(crate) fn runs_template(pod: &Value, object: &Object) -> bool {
     hash(pod, "/metadata/annotations") == hash(&object.value, "/spec/template/metadata/annotations")
 }
 
+/// A pod that still runs, on an older template than the rendered one: the controller's (or for a
+/// ReplicationController, sparkup's) to replace.
+pub(crate) fn on_older_template(pod: &Value, object: &Object) -> bool {
+    !terminating(pod) && !runs_template(pod, object)
+}
+
 /// Why a pod is not ready.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Problem {

@@ -11,12 +11,11 @@ use tokio::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
-use super::pods::{pod_ready, pods_of, runs_template, terminating};
-use super::wait::{WaitOptions, deadline, spark_view};
+use super::pods::{on_older_template, pod_ready, pods_of, runs_template, terminating};
+use super::wait::{Progress, WaitOptions, deadline, wait_for_spark};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;
-use crate::spark::master;
 use crate::values::Cluster;
 
 /// The pods of one workload that run an older template.
@@ -35,7 +34,7 @@ pub async fn stale_pods(api: &ApiServer, objects: &[Object]) -> Result<Vec<Stale
         let pods: Vec<String> = pods_of(api, object)
             .await?
             .iter()
-            .filter(|pod| !terminating(pod) && !runs_template(pod, object))
+            .filter(|pod| on_older_template(pod, object))
             .filter_map(|pod| str_at(pod, "/metadata/name").map(str::to_owned))
             .collect();
         if !pods.is_empty() {
@@ -82,17 +81,18 @@ pub async fn roll(
                 api.delete(kinds::pod_kind(), namespace, pod).await?;
             }
             replaced.extend(batch.iter().cloned());
-            wait_replaced(api, cluster, object, &batch, deadline, opts.interval).await?;
+            wait_replaced(api, object, &batch, deadline, opts.interval).await?;
+            // The master must see every worker again before the next one goes.
+            wait_for_spark(api, cluster, deadline, opts, &Progress::hidden()).await?;
         }
     }
     Ok(replaced)
 }
 
-/// Waits until the deleted pods are gone, as many pods of the current template are ready as the
-/// controller wants, and the master has every worker ALIVE.
+/// Waits until the deleted pods are gone and as many pods of the current template are ready as
+/// the controller wants.
 async fn wait_replaced(
     api: &ApiServer,
-    cluster: &Cluster,
     object: &Object,
     deleted: &[String],
     deadline: Instant,
@@ -103,7 +103,6 @@ async fn wait_replaced(
         .pointer("/spec/replicas")
         .and_then(Value::as_u64)
         .unwrap_or(1);
-    let workers = u64::from(cluster.spec.workers.replicas);
     loop {
         let pods = pods_of(api, object).await?;
         let gone = !pods
@@ -113,36 +112,19 @@ async fn wait_replaced(
             .iter()
             .filter(|p| !terminating(p) && runs_template(p, object) && pod_ready(p))
             .count() as u64;
-        let state = if gone && current >= want_current(&pods, object, want) {
-            match spark_view(api, cluster).await {
-                Ok(json) if master::is_up(&json, workers) => return Ok(()),
-                Ok(json) => format!(
-                    "{} of {workers} workers ALIVE",
-                    json["aliveworkers"].as_u64().unwrap_or(0)
-                ),
-                Err(e) if e.code().is_some() => format!("master not answering ({e})"),
-                Err(e) => return Err(e),
-            }
-        } else {
-            format!("{current} pod(s) of the new template ready")
-        };
+        // A worker RC mid-roll still has pods of the older template, which count for it.
+        let old = pods.iter().filter(|p| on_older_template(p, object)).count() as u64;
+        if gone && current >= want.saturating_sub(old) {
+            return Ok(());
+        }
         if Instant::now() >= deadline {
             return Err(KubeError::TimedOut(format!(
-                "timed out rolling {}: replaced {} and waited for it: {state}",
+                "timed out rolling {}: replaced {}, and {current} pod(s) of the new template are \
+                 ready",
                 object.id(),
                 deleted.join(", ")
             )));
         }
         tokio::time::sleep(interval).await;
     }
-}
-
-/// How many ready pods of the current template the roll waits for now: the pods that are not of
-/// an older template (a worker RC mid-roll still has old ones, which count for the controller).
-fn want_current(pods: &[Value], object: &Object, want: u64) -> u64 {
-    let old = pods
-        .iter()
-        .filter(|p| !terminating(p) && !runs_template(p, object))
-        .count() as u64;
-    want.saturating_sub(old)
 }

@@ -206,7 +206,8 @@ pub(crate) async fn spark_view(api: &ApiServer, cluster: &Cluster) -> Result<Val
     .await
 }
 
-async fn wait_for_spark(
+/// Polls the master's `/json/` until it is ALIVE with every worker registered.
+pub(crate) async fn wait_for_spark(
     api: &ApiServer,
     cluster: &Cluster,
     deadline: Instant,
