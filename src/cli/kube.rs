@@ -216,13 +216,16 @@ pub async fn apply_command(
             ))?;
         }
     } else {
-        let opts = WaitOptions {
+        let mut opts = WaitOptions {
             timeout: args.timeout,
             interval: Duration::from_secs(2),
         };
+        let started = std::time::Instant::now();
         for pod in kube::roll(api, cluster, objects, opts).await? {
             print(&format!("replaced pod {pod} (it ran an older template)\n"))?;
         }
+        // One --timeout for the roll and the wait together.
+        opts.timeout = opts.timeout.saturating_sub(started.elapsed());
         kube::wait(api, cluster, objects, opts, &Progress::new()).await?;
         print(&format!(
             "Spark master ALIVE with {} worker(s) in namespace {}\n",
