@@ -25,7 +25,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::e2e::netns::{scratch, sh};
-use crate::e2e::{EXPECTED, EXPECTED_SHUFFLE, ONE_CLUSTER, WAIT, WORKERS, build_job, pods};
+use crate::e2e::{
+    EXPECTED, EXPECTED_SHUFFLE, ONE_CLUSTER, WAIT, WORKERS, alive, build_job, pods, unescape,
+    workers_on,
+};
 
 const BASE_IMAGE: &str = "sparkup-test/base:bookworm";
 const OUR_IMAGE: (&str, &str) = ("sparkup-test/spark", "ours");
@@ -297,11 +300,6 @@ fn build_images(engine: &Engine, dir: &Path) {
     ]);
 }
 
-/// A value as compose passes it on: sparkup writes every `$` as `$$`.
-fn unescape(value: &str) -> String {
-    value.replace("$$", "$")
-}
-
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
@@ -509,17 +507,6 @@ impl Project<'_> {
             &self.container(service),
         ])
     }
-}
-
-fn alive(json: &Value) -> usize {
-    json["aliveworkers"].as_u64().unwrap_or(0) as usize
-}
-
-fn workers_on(json: &Value, host: &str) -> Vec<Value> {
-    json["workers"]
-        .as_array()
-        .map(|w| w.iter().filter(|w| w["host"] == host).cloned().collect())
-        .unwrap_or_default()
 }
 
 /// The compose file for `image`, run service by service; then a job with a shuffle, a worker

@@ -193,14 +193,16 @@ fn logs(dir: &Path) -> String {
     out
 }
 
-fn workers_on(json: &Value, host: &str) -> Vec<Value> {
+/// The workers the master lists at `host`.
+pub(crate) fn workers_on(json: &Value, host: &str) -> Vec<Value> {
     json["workers"]
         .as_array()
         .map(|w| w.iter().filter(|w| w["host"] == host).cloned().collect())
         .unwrap_or_default()
 }
 
-fn alive(json: &Value) -> usize {
+/// How many workers the master has ALIVE.
+pub(crate) fn alive(json: &Value) -> usize {
     json["aliveworkers"].as_u64().unwrap_or(0) as usize
 }
 
@@ -488,7 +490,7 @@ struct Service {
 }
 
 /// A value as compose passes it on: `$$` is a literal `$` (sparkup escapes every `$`).
-fn unescape(value: &str) -> String {
+pub(crate) fn unescape(value: &str) -> String {
     value.replace("$$", "$")
 }
 
