@@ -43,6 +43,9 @@ pub struct KubeArgs {
     /// Use the templates in this folder instead of the built-in ones of the same name
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// How long one request to the API server may take, e.g. 5s, 1m
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_request_timeout)]
+    pub request_timeout: Duration,
 }
 
 impl KubeArgs {
@@ -59,6 +62,7 @@ impl KubeArgs {
         ConnectOptions {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
+            request_timeout: self.request_timeout,
         }
     }
 }
@@ -120,25 +124,46 @@ pub struct DeleteArgs {
     pub purge: bool,
 }
 
-/// `90`, `90s`, `10m`, `1h`.
+/// `90`, `90s`, `10m`, `1h`: how long `apply` waits.
 fn parse_duration(text: &str) -> Result<Duration, String> {
     /// A week: longer is a mistake, not a wait.
-    const MAX_SECONDS: u64 = 7 * 24 * 3600;
-    let expected =
-        || format!("invalid duration {text:?}: expected e.g. 90s, 10m or 1h, at most 168h");
+    const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+    parse_bounded(
+        text,
+        Duration::ZERO,
+        MAX,
+        "e.g. 90s, 10m or 1h, at most 168h",
+    )
+}
+
+/// `500ms`, `5s`, `1m`: how long one request may take; zero would fail every request.
+fn parse_request_timeout(text: &str) -> Result<Duration, String> {
+    const MAX: Duration = Duration::from_secs(3600);
+    let min = Duration::from_millis(1);
+    parse_bounded(
+        text,
+        min,
+        MAX,
+        "e.g. 500ms, 5s or 1m, more than 0 and at most 1h",
+    )
+}
+
+fn parse_bounded(text: &str, min: Duration, max: Duration, hint: &str) -> Result<Duration, String> {
+    let expected = || format!("invalid duration {text:?}: expected {hint}");
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
             .unwrap_or(text.len()),
     );
     let n: u64 = number.parse().map_err(|_| expected())?;
-    let scale = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
+    let millis = match unit {
+        "ms" => 1,
+        "" | "s" => 1000,
+        "m" => 60_000,
+        "h" => 3_600_000,
         _ => return Err(expected()),
     };
-    match n.checked_mul(scale) {
-        Some(seconds) if seconds <= MAX_SECONDS => Ok(Duration::from_secs(seconds)),
+    match n.checked_mul(millis).map(Duration::from_millis) {
+        Some(d) if d >= min && d <= max => Ok(d),
         _ => Err(expected()),
     }
 }
@@ -344,6 +369,20 @@ mod tests {
             "-1",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_request_timeout_is_more_than_zero_and_at_most_an_hour() {
+        assert_eq!(
+            parse_request_timeout("250ms"),
+            Ok(Duration::from_millis(250))
+        );
+        assert_eq!(parse_request_timeout("5s"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_request_timeout("1h"), Ok(Duration::from_secs(3600)));
+        for bad in ["0", "0ms", "61m", "2h", "1.5s", "18446744073709551615ms"] {
+            let err = parse_request_timeout(bad).unwrap_err();
+            assert!(err.contains("more than 0 and at most 1h"), "{bad:?}: {err}");
         }
     }
 }

@@ -25,8 +25,9 @@ use crate::render::Object;
 use crate::render::kinds::{KindInfo, object_id};
 use crate::render::labels::MANAGER;
 
-/// How long one request may take before the server is reported as not answering.
-pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one request may take before the server is reported as not answering, unless
+/// `--request-timeout` says otherwise.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Requests in flight at once when objects are read or dry-run applied one by one.
 pub(crate) const CONCURRENCY: usize = 4;
 
@@ -55,9 +56,13 @@ pub enum KubeError {
     /// No answer: connection refused, DNS, TLS, or a proxy in the way.
     #[error("cannot reach the Kubernetes API server {target}: {detail}")]
     Unreachable { target: Target, detail: String },
-    /// The server did not answer within the request timeout (30 s).
-    #[error("the Kubernetes API server {target} did not answer within {}s ({action})", REQUEST_TIMEOUT.as_secs())]
-    Timeout { target: Target, action: String },
+    /// The server did not answer within the request timeout (30 s unless `--request-timeout`).
+    #[error("the Kubernetes API server {target} did not answer within {} ({action})", duration_text(*.after))]
+    Timeout {
+        target: Target,
+        action: String,
+        after: Duration,
+    },
     /// Fields of the object are owned by another field manager; `--force-conflicts` takes them.
     #[error(
         "cannot apply {object}: fields owned by another manager:\n{}\nrun with --force-conflicts to take them over",
@@ -85,6 +90,14 @@ pub enum KubeError {
     /// The wait ran out of time: the objects were applied, Spark was not up yet.
     #[error("{0}")]
     TimedOut(String),
+}
+
+/// `30s`, `1500ms`: a duration as the user gave it.
+pub(crate) fn duration_text(duration: Duration) -> String {
+    match duration.as_millis() {
+        ms if ms % 1000 == 0 => format!("{}s", ms / 1000),
+        ms => format!("{ms}ms"),
+    }
 }
 
 fn hint(code: u16) -> &'static str {
@@ -123,6 +136,7 @@ pub struct ApiServer {
     client: kube::Client,
     target: Target,
     requests: AtomicUsize,
+    timeout: Duration,
 }
 
 impl ApiServer {
@@ -131,7 +145,14 @@ impl ApiServer {
             client,
             target,
             requests: AtomicUsize::new(0),
+            timeout: REQUEST_TIMEOUT,
         }
+    }
+
+    /// How long one request may take (30 s by default).
+    pub fn with_request_timeout(mut self, timeout: Duration) -> ApiServer {
+        self.timeout = timeout;
+        self
     }
 
     pub fn target(&self) -> &Target {
@@ -167,11 +188,12 @@ impl ApiServer {
 
     async fn send_once(&self, request: Request<Vec<u8>>, action: &str) -> Result<Value, KubeError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request_text(request))
+        let response = tokio::time::timeout(self.timeout, self.client.request_text(request))
             .await
             .map_err(|_| KubeError::Timeout {
                 target: self.target.clone(),
                 action: action.to_string(),
+                after: self.timeout,
             })?;
         let text = response.map_err(|e| self.error(e, action))?;
         if text.trim().is_empty() {

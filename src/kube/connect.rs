@@ -2,16 +2,29 @@
 //! pod's service account when sparkup runs inside the cluster.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use kube::config::{Config, KubeConfigOptions, Kubeconfig};
 
-use super::client::{ApiServer, KubeError, Target};
+use super::client::{ApiServer, KubeError, REQUEST_TIMEOUT, Target};
 use crate::error::error_chain;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ConnectOptions {
     pub kubeconfig: Option<PathBuf>,
     pub context: Option<String>,
+    /// How long one request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> ConnectOptions {
+        ConnectOptions {
+            kubeconfig: None,
+            context: None,
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
 }
 
 /// Loads the configuration and builds a client; nothing is sent yet.
@@ -48,7 +61,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<ApiServer, KubeError> {
         target: target.clone(),
         detail: error_chain(&e),
     })?;
-    Ok(ApiServer::new(client, target))
+    Ok(ApiServer::new(client, target).with_request_timeout(opts.request_timeout))
 }
 
 /// The kubeconfig's current context, for messages (none in-cluster).

@@ -18,7 +18,7 @@ mod status;
 mod wait;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
-pub use client::{ApiServer, KubeError, Target};
+pub use client::{ApiServer, KubeError, REQUEST_TIMEOUT, Target};
 pub use connect::{ConnectOptions, connect};
 pub use delete::{DeleteReport, delete};
 pub use diff::{DiffOptions, diff_json, diff_text};

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
-use super::client::{ApiServer, KubeError};
+use super::client::{ApiServer, KubeError, duration_text};
 use super::pods::check_pods;
 use crate::render::Object;
 use crate::spark::master;
@@ -134,8 +134,8 @@ pub async fn wait(
                 .map(|p| format!("  {}: {}", p.object.id(), p.state))
                 .collect();
             return Err(KubeError::TimedOut(format!(
-                "timed out after {}s waiting for:\n{}",
-                opts.timeout.as_secs(),
+                "timed out after {} waiting for:\n{}",
+                duration_text(opts.timeout),
                 states.join("\n")
             )));
         }
@@ -246,8 +246,8 @@ pub(crate) async fn wait_for_spark(
         bar.set_message(state.clone());
         if Instant::now() >= deadline {
             return Err(KubeError::TimedOut(format!(
-                "timed out after {}s waiting for the Spark master: {state}",
-                opts.timeout.as_secs()
+                "timed out after {} waiting for the Spark master: {state}",
+                duration_text(opts.timeout)
             )));
         }
         tokio::time::sleep(opts.interval).await;

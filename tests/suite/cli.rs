@@ -523,16 +523,8 @@ impl CannedServer {
 
     fn kubeconfig(&self, dir: &Path) -> PathBuf {
         let file = dir.join("kubeconfig");
-        std::fs::write(
-            &file,
-            format!(
-                "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: http://127.0.0.1:{}\n\
-                 contexts:\n- name: test\n  context: {{cluster: local, user: u}}\ncurrent-context: test\n\
-                 users:\n- name: u\n  user: {{token: t}}\n",
-                self.port
-            ),
-        )
-        .unwrap();
+        let server = format!("http://127.0.0.1:{}", self.port);
+        crate::common::write_kubeconfig(&file, &server, "test", "t");
         file
     }
 }

@@ -41,7 +41,7 @@ fn objects(profile: &str, sets: &[&str]) -> (Cluster, Vec<Object>) {
 /// A fake cluster to which the profile's objects were applied.
 async fn applied(profile: &str, sets: &[&str]) -> (Fake, ApiServer, Cluster, Vec<Object>) {
     let fake = Fake::new();
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects(profile, sets);
     bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
@@ -68,7 +68,7 @@ fn serial() -> ApplyOptions {
 #[tokio::test]
 async fn apply_to_a_new_namespace_sends_one_request_per_object_in_order() {
     let fake = Fake::new();
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("prod", &[]);
     let report = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
@@ -89,7 +89,7 @@ async fn apply_sends_the_same_objects_whatever_the_concurrency() {
     let mut runs = Vec::new();
     for concurrency in [1, 4] {
         let fake = Fake::new();
-        let api = fake.api();
+        let api = fake.api().await;
         let opts = ApplyOptions {
             concurrency,
             ..Default::default()
@@ -134,7 +134,7 @@ async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
 #[tokio::test]
 async fn force_conflicts_is_sent_as_force() {
     let fake = Fake::new().with_namespace("default");
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("dev", &[]);
     let opts = ApplyOptions {
         force_conflicts: true,
@@ -192,7 +192,7 @@ async fn a_plan_reads_live_objects_through_the_inventory_lists() {
 #[tokio::test]
 async fn a_forced_plan_dry_runs_with_force() {
     let fake = Fake::new().with_namespace("default");
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("dev", &[]);
     let opts = k8s::PlanOptions {
         force_conflicts: true,
@@ -270,7 +270,7 @@ async fn apply_answered_409(name: &str, message: &str) -> (Fake, KubeError) {
         409,
         message,
     );
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("dev", &[]);
     let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
@@ -340,7 +340,7 @@ async fn api_errors_are_reported_with_code_reason_and_hint() {
     for (method, path, code, message) in cases {
         let fake = Fake::new();
         fake.fail(method.clone(), &path, code, message);
-        let api = fake.api();
+        let api = fake.api().await;
         let (cluster, objects) = objects("dev", &[]);
         let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
             .await
@@ -357,43 +357,52 @@ async fn api_errors_are_reported_with_code_reason_and_hint() {
 
 #[tokio::test]
 async fn an_unreachable_server_is_one_clear_line() {
-    let (service, handle) = tower_test::mock::pair::<
-        http::Request<kube::client::Body>,
-        http::Response<kube::client::Body>,
-    >();
-    drop(handle);
-    let target = k8s::Target {
-        server: "https://10.0.0.1:6443".into(),
-        context: Some("prod".into()),
+    // A loopback port nobody listens on: the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let kubeconfig = std::env::temp_dir().join(format!(
+        "sparkup-unreachable-{}.kubeconfig",
+        std::process::id()
+    ));
+    let server = format!("http://127.0.0.1:{port}");
+    crate::common::write_kubeconfig(&kubeconfig, &server, "prod", "t");
+    let options = k8s::ConnectOptions {
+        kubeconfig: Some(kubeconfig.clone()),
+        ..Default::default()
     };
-    let api = ApiServer::new(kube::Client::new(service, "default"), target);
+    let api = k8s::connect(&options).await.unwrap();
+    std::fs::remove_file(&kubeconfig).unwrap();
     let (cluster, objects) = objects("dev", &[]);
     let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
         .unwrap_err();
     let text = err.to_string();
-    assert!(
-        text.starts_with(
-            "cannot reach the Kubernetes API server https://10.0.0.1:6443 (context prod): "
-        ),
-        "{text}"
-    );
+    let expected =
+        format!("cannot reach the Kubernetes API server http://127.0.0.1:{port}/ (context prod): ");
+    assert!(text.starts_with(&expected), "{text}");
+    assert!(text.contains("onnection refused"), "{text}");
     assert_eq!(text.lines().count(), 1);
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn a_server_that_does_not_answer_times_out() {
     let fake = Fake::new();
     fake.state().silent = true;
-    let api = fake.api();
+    let api = fake.api_with_timeout(Duration::from_millis(300)).await;
     let (cluster, objects) = objects("dev", &[]);
-    let err = k8s::apply(&api, &cluster.spec, &objects, serial())
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
         .unwrap_err();
     assert!(matches!(err, KubeError::Timeout { .. }), "{err}");
     assert_eq!(
         err.to_string(),
-        "the Kubernetes API server https://fake.example:6443 (context fake) did not answer within 30s (get the namespace)"
+        format!(
+            "the Kubernetes API server {}/ (context fake) did not answer within 300ms (get the namespace)",
+            fake.url()
+        )
     );
 }
 
@@ -425,7 +434,7 @@ async fn prune_deletes_only_members_no_longer_rendered_and_keeps_claims() {
     fake.state()
         .objects
         .insert(format!("{CONFIGMAPS}/spark-applyset"), parent);
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("dev", &[]);
 
     let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
@@ -476,7 +485,7 @@ async fn prune_deletes_only_members_no_longer_rendered_and_keeps_claims() {
 #[tokio::test]
 async fn diff_of_a_missing_namespace_is_all_creates_after_one_request() {
     let fake = Fake::new();
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("dev", &[]);
     let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
         .await
@@ -545,25 +554,35 @@ fn objects_with_secret(token: &str) -> (Cluster, Vec<Object>) {
     built
 }
 
+/// For a wait that is expected to time out or fail.
 fn fast() -> WaitOptions {
     WaitOptions {
-        timeout: Duration::from_secs(60),
-        interval: Duration::from_secs(2),
+        timeout: Duration::from_millis(1500),
+        interval: Duration::from_millis(20),
     }
 }
 
-#[tokio::test(start_paused = true)]
+/// For a wait that is expected to succeed: polls as often, gives up only far later, so a
+/// loaded machine cannot turn success into a timeout.
+fn patient() -> WaitOptions {
+    WaitOptions {
+        timeout: Duration::from_secs(15),
+        ..fast()
+    }
+}
+
+#[tokio::test]
 async fn wait_returns_when_rollouts_are_done_and_spark_has_every_worker() {
     let (fake, api, cluster, objects) = applied("dev", &["workers.replicas=2"]).await;
     fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 1}));
     fake.clear_seen();
     let waiting = {
         let (api, cluster, objects) = (&api, &cluster, &objects);
-        async move { k8s::wait(api, cluster, objects, fast(), &Progress::hidden()).await }
+        async move { k8s::wait(api, cluster, objects, patient(), &Progress::hidden()).await }
     };
     let fake2 = fake.clone();
     let (result, _) = tokio::join!(waiting, async move {
-        tokio::time::sleep(Duration::from_secs(5)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
         fake2.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 2}));
     });
     result.unwrap();
@@ -581,7 +600,7 @@ async fn wait_returns_when_rollouts_are_done_and_spark_has_every_worker() {
     ));
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn wait_fails_fast_on_a_crash_loop_with_the_pods_events() {
     let (fake, api, cluster, objects) = applied("dev", &[]).await;
     {
@@ -617,7 +636,7 @@ async fn wait_fails_fast_on_a_crash_loop_with_the_pods_events() {
 /// Only pods of the current template can fail a wait: a broken pod of the previous template, or
 /// one being deleted, is what the controller is replacing; and a pod that cannot be scheduled yet
 /// may get a node when the cluster grows, so it is shown and waited for.
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_wait_fails_only_on_current_pods_that_cannot_start() {
     let (fake, api, cluster, objects) = applied("dev", &[]).await;
     let worker = objects
@@ -663,7 +682,7 @@ async fn the_wait_fails_only_on_current_pods_that_cannot_start() {
 
 /// A Deployment rolls out a new template revision by revision: the wait goes on while a pod of
 /// the previous revision still runs, instead of counting it as rolled out.
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_wait_lasts_until_no_pod_of_the_previous_revision_is_left() {
     let (fake, api, _, _) = applied("dev", &["workers.replicas=2"]).await;
     fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 2, "workers": []}));
@@ -681,7 +700,7 @@ async fn the_wait_lasts_until_no_pod_of_the_previous_revision_is_left() {
         &api,
         &cluster,
         &objects,
-        fast(),
+        patient(),
         &Progress::hidden(),
     ))
     .await
@@ -699,7 +718,7 @@ async fn the_wait_lasts_until_no_pod_of_the_previous_revision_is_left() {
     assert_eq!(reads, 3, "two steps with an old pod left, then done");
 }
 
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn wait_reports_what_was_not_ready_at_the_timeout() {
     let (fake, api, cluster, objects) = applied("dev", &[]).await;
     fake.state().ready = false;
@@ -711,7 +730,7 @@ async fn wait_reports_what_was_not_ready_at_the_timeout() {
 
 /// A wait that times out is told apart from bad input (exit 3, not 2); one that lacks the right
 /// to read the master through the service proxy fails at once, naming the permission.
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn the_wait_times_out_as_its_own_error_and_fails_at_once_without_rights() {
     let (fake, api, cluster, objects) = applied("dev", &[]).await;
     let err = k8s::wait(&api, &cluster, &objects, fast(), &Progress::hidden())
@@ -737,13 +756,13 @@ async fn the_wait_times_out_as_its_own_error_and_fails_at_once_without_rights() 
             .contains("needs `get` on `services/proxy` in namespace default"),
         "{err}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5), "it waited");
+    assert!(started.elapsed() < Duration::from_secs(1), "it waited");
 }
 
 /// ReplicationControllers never replace their pods when the template changes. status and diff
 /// show the pods that run an older template, and the roll replaces them: the master first, then
 /// the workers one at a time, each checked ALIVE in the master before the next goes.
-#[tokio::test(start_paused = true)]
+#[tokio::test]
 async fn replication_controllers_are_rolled_by_sparkup_one_worker_at_a_time() {
     let sets = [
         "master.kind=ReplicationController",
@@ -794,7 +813,7 @@ async fn replication_controllers_are_rolled_by_sparkup_one_worker_at_a_time() {
     );
 
     fake.clear_seen();
-    let replaced = bounded(k8s::roll(&api, &cluster, &objects, fast()))
+    let replaced = bounded(k8s::roll(&api, &cluster, &objects, patient()))
         .await
         .unwrap();
     assert_eq!(
@@ -945,7 +964,7 @@ async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged(
 #[tokio::test]
 async fn the_inventory_parent_is_never_pruned_even_if_a_list_returns_it() {
     let fake = Fake::new().with_namespace("default");
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("dev", &[]);
     bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
@@ -972,13 +991,14 @@ fn cluster_args(profile: &str) -> sparkup::cli::KubeArgs {
         kubeconfig: None,
         context: None,
         templates: None,
+        request_timeout: Duration::from_secs(5),
     }
 }
 
 #[tokio::test]
 async fn diff_exits_1_before_an_apply_and_0_after_it() {
     let fake = Fake::new().with_namespace("default");
-    let api = fake.api();
+    let api = fake.api().await;
     let (cluster, objects) = objects("prod", &[]);
     let args = sparkup::cli::DiffArgs {
         kube: cluster_args("prod"),
@@ -1033,4 +1053,62 @@ async fn apply_dry_run_changes_nothing() {
             line.starts_with("PATCH") || line.starts_with("POST") || line.starts_with("DELETE");
         assert!(!write || line.contains("dryRun=All"), "{line}");
     }
+}
+
+/// The binary itself, through its kubeconfig: the whole client stack (kubeconfig loading, the
+/// bearer token, kube's HTTP client) against the fake, from a first apply to a delete.
+#[test]
+fn the_binary_applies_diffs_shows_and_deletes_through_a_kubeconfig() {
+    use crate::common::sparkup;
+    let fake = Fake::new().with_namespace("default");
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 1, "workers": []}));
+    let kubeconfig = fake.kubeconfig();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-p", "dev", "--kubeconfig", kubeconfig]);
+        sparkup(&all)
+    };
+
+    let apply = run(&["apply", "--timeout", "20s"]);
+    assert_eq!(apply.code, Some(0), "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("ALIVE with 1 worker"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        fake.state()
+            .objects
+            .contains_key(&format!("{DEPLOYMENTS}/spark-worker"))
+    );
+
+    let same = run(&["diff"]);
+    assert_eq!(same.code, Some(0), "{}{}", same.stdout, same.stderr);
+    let scaled = run(&["diff", "--set", "workers.replicas=3"]);
+    assert_eq!(scaled.code, Some(1), "{}{}", scaled.stdout, scaled.stderr);
+    assert!(
+        scaled.stdout.contains("+  replicas: 3"),
+        "{}",
+        scaled.stdout
+    );
+
+    let status = run(&["status"]);
+    assert_eq!(status.code, Some(0), "{}{}", status.stdout, status.stderr);
+    assert!(status.stdout.contains("ALIVE"), "{}", status.stdout);
+
+    let delete = run(&["delete"]);
+    assert_eq!(delete.code, Some(0), "{}{}", delete.stdout, delete.stderr);
+    let state = fake.state();
+    assert!(!state.objects.keys().any(|p| p.starts_with(DEPLOYMENTS)));
+    assert!(
+        state
+            .objects
+            .keys()
+            .all(|p| !p.contains("/namespaces/default/")),
+        "{:?}",
+        state.objects.keys()
+    );
+    // Every request carried the kubeconfig's token (the fake answers 401 otherwise).
+    assert!(state.seen.len() > 20, "{}", state.seen.len());
 }

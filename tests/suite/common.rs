@@ -49,3 +49,17 @@ pub fn assert_rejected(run: &Run) {
     assert!(run.stderr.starts_with("error: "), "stderr: {}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "stderr: {}", run.stderr);
 }
+
+/// Writes a kubeconfig whose one context (`context`, the current one) points at `server` with a
+/// bearer token, as a test's loopback API server needs.
+pub fn write_kubeconfig(file: &Path, server: &str, context: &str, token: &str) {
+    std::fs::write(
+        file,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: local\n  cluster:\n    server: {server}\n\
+             contexts:\n- name: {context}\n  context: {{cluster: local, user: tester, namespace: default}}\n\
+             current-context: {context}\nusers:\n- name: tester\n  user: {{token: {token}}}\n"
+        ),
+    )
+    .unwrap();
+}

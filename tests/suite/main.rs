@@ -5,7 +5,7 @@
 //! | `cli` | exit codes, output forms, folders, user templates | nothing |
 //! | `golden` | every profile's render, compose and values; every invalid fixture's message | nothing |
 //! | `injection` | no value can change the structure of the output | nothing |
-//! | `cluster` | apply, diff, status, delete against a fake API server | nothing |
+//! | `cluster` | apply, diff, status, delete (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
 //! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
 //! | `schema` | every render against the official Kubernetes schemas | `kubernetes-validate` (ignored tests) |
 //! | `e2e` | a real Spark cluster from the rendered manifests | root, iproute2, iptables, curl, Java 17, pyspark (ignored tests) |

@@ -1,15 +1,24 @@
-//! A small in-memory Kubernetes API server behind `tower_test::mock::pair`: it stores what is
-//! applied, lists by label selector, deletes, answers the Spark proxy, and records every request.
-//! Failures are injected per method and path.
+//! A small in-memory Kubernetes API server: it stores what is applied, lists by label selector,
+//! deletes, answers the Spark proxy, and records every request. Failures are injected per method
+//! and path.
+//!
+//! It is a real HTTP/1.1 server on a loopback port with a kubeconfig file pointing at it, so the
+//! client under test is the binary's own: `sparkup::kube::connect` reads the kubeconfig and builds
+//! kube's client with all its layers (authentication header, timeouts, connection pool, body
+//! decoding), exactly as `sparkup apply --kubeconfig FILE` does.
 
 use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use http::{Method, Request, Response, StatusCode};
-use http_body_util::BodyExt;
-use kube::client::Body;
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
-use sparkup::kube::{ApiServer, Target};
+use sparkup::kube::{ApiServer, ConnectOptions};
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -51,18 +60,25 @@ pub struct State {
     pub owners: BTreeMap<String, BTreeMap<String, String>>,
 }
 
-#[derive(Clone, Default)]
-pub struct Fake(pub Arc<Mutex<State>>);
+/// The fake's state and its HTTP server; the server stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Fake {
+    shared: Arc<Mutex<State>>,
+    server: Arc<Server>,
+}
 
 impl Fake {
     pub fn new() -> Fake {
-        let fake = Fake::default();
-        fake.state().ready = true;
-        fake
+        let shared = Arc::new(Mutex::new(State {
+            ready: true,
+            ..State::default()
+        }));
+        let server = Arc::new(Server::start(shared.clone()));
+        Fake { shared, server }
     }
 
     pub fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.0.lock().unwrap()
+        self.shared.lock().unwrap()
     }
 
     pub fn with_namespace(self, ns: &str) -> Fake {
@@ -103,196 +119,289 @@ impl Fake {
         self.state().seen.clear();
     }
 
-    /// An `ApiServer` whose requests this fake answers; the server task ends with the test.
-    pub fn api(&self) -> ApiServer {
-        let (service, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-        let fake = self.clone();
-        tokio::spawn(async move {
-            while let Some((request, respond)) = handle.next_request().await {
-                let (parts, body) = request.into_parts();
-                let bytes = body
-                    .collect()
-                    .await
-                    .map(|b| b.to_bytes())
-                    .unwrap_or_default();
-                let body: Option<Value> = serde_json::from_slice(&bytes).ok();
-                let uri = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.to_string())
-                    .unwrap_or_default();
-                let seen = Seen {
-                    method: parts.method.clone(),
-                    uri,
-                    body,
-                };
-                if fake.state().silent {
-                    std::mem::forget(respond);
-                    continue;
-                }
-                let (code, value) = fake.answer(&seen);
-                fake.state().seen.push(seen);
-                let response = Response::builder()
-                    .status(code)
-                    .header("content-type", "application/json")
-                    .body(Body::from(serde_json::to_vec(&value).unwrap()))
-                    .unwrap();
-                respond.send_response(response);
-            }
-        });
-        let client = kube::Client::new(service, "default");
-        ApiServer::new(
-            client,
-            Target {
-                server: "https://fake.example:6443".into(),
-                context: Some("fake".into()),
-            },
-        )
+    /// The kubeconfig that points at this server (context `fake`).
+    pub fn kubeconfig(&self) -> PathBuf {
+        self.server.kubeconfig.clone()
     }
 
-    fn answer(&self, seen: &Seen) -> (StatusCode, Value) {
-        let (path, query) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
-        let mut state = self.state();
-        if let Some((code, message)) = state.failures.get(&(seen.method.clone(), path.to_string()))
-        {
-            return status(*code, message);
+    /// The server's address, as the kubeconfig has it.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.server.port)
+    }
+
+    /// A client connected the way the binary connects: through the kubeconfig.
+    pub async fn api(&self) -> ApiServer {
+        self.api_with_timeout(sparkup::kube::REQUEST_TIMEOUT).await
+    }
+
+    pub async fn api_with_timeout(&self, request_timeout: Duration) -> ApiServer {
+        let options = ConnectOptions {
+            kubeconfig: Some(self.kubeconfig()),
+            context: None,
+            request_timeout,
+        };
+        sparkup::kube::connect(&options)
+            .await
+            .expect("the fake's kubeconfig loads")
+    }
+}
+
+/// The HTTP side: a thread with its own runtime, so the server runs whatever the test's runtime
+/// does (a test's clock may be paused).
+struct Server {
+    port: u16,
+    kubeconfig: PathBuf,
+    stop: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Server {
+    fn start(shared: Arc<Mutex<State>>) -> Server {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let kubeconfig = std::env::temp_dir().join(format!(
+            "sparkup-fake-{}-{port}.kubeconfig",
+            std::process::id()
+        ));
+        let server = format!("http://127.0.0.1:{port}");
+        crate::common::write_kubeconfig(&kubeconfig, &server, "fake", "fake-token");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(serve(listener, shared, stopped));
+        });
+        Server {
+            port,
+            kubeconfig,
+            stop: Mutex::new(Some(stop)),
+            thread: Mutex::new(Some(thread)),
         }
-        match seen.method {
-            Method::GET if path.contains("/proxy/") => match &state.spark {
-                Some(json) => (StatusCode::OK, json.clone()),
-                None => status(503, "no endpoints available for service"),
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.lock().unwrap().take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.lock().unwrap().take() {
+            let _ = thread.join();
+        }
+        let _ = std::fs::remove_file(&self.kubeconfig);
+    }
+}
+
+/// Accepts connections until told to stop; open connections end with the runtime.
+async fn serve(
+    listener: std::net::TcpListener,
+    shared: Arc<Mutex<State>>,
+    mut stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stopped => return,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(_) => continue,
             },
-            Method::GET if path.ends_with("/pods") => {
-                let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
-                let items: Vec<&Value> = state
+        };
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |request| handle(shared.clone(), request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn handle(
+    shared: Arc<Mutex<State>>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (parts, body) = request.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    let seen = Seen {
+        method: parts.method.clone(),
+        uri: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        body: serde_json::from_slice(&bytes).ok(),
+    };
+    let authorized = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .is_some_and(|v| v == "Bearer fake-token");
+    if shared.lock().unwrap().silent {
+        std::future::pending::<()>().await;
+    }
+    let (code, value) = if authorized {
+        answer(&shared, &seen)
+    } else {
+        status(401, "Unauthorized")
+    };
+    shared.lock().unwrap().seen.push(seen);
+    let response = Response::builder()
+        .status(code)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())))
+        .unwrap();
+    Ok(response)
+}
+
+fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
+    let (path, query) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
+    let mut state = shared.lock().unwrap();
+    if let Some((code, message)) = state.failures.get(&(seen.method.clone(), path.to_string())) {
+        return status(*code, message);
+    }
+    match seen.method {
+        Method::GET if path.contains("/proxy/") => match &state.spark {
+            Some(json) => (StatusCode::OK, json.clone()),
+            None => status(503, "no endpoints available for service"),
+        },
+        Method::GET if path.ends_with("/pods") => {
+            let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
+            let items: Vec<&Value> = state
+                .pods
+                .iter()
+                .filter(|p| matches(p, &selector))
+                .collect();
+            (StatusCode::OK, json!({"items": items}))
+        }
+        // A pod deleted: a ReplicationController that selects it starts one of its template.
+        Method::DELETE if path.contains("/pods/") => {
+            let name = path.rsplit('/').next().unwrap_or("");
+            let Some(at) = state
+                .pods
+                .iter()
+                .position(|p| p["metadata"]["name"] == name)
+            else {
+                return status(404, "not found");
+            };
+            let pod = state.pods.remove(at);
+            let controller = state.objects.values().find(|o| {
+                o["kind"] == "ReplicationController"
+                    && o["spec"]["selector"].as_object().is_some_and(|sel| {
+                        sel.iter().all(|(k, v)| pod["metadata"]["labels"][k] == *v)
+                    })
+            });
+            if let Some(rc) = controller.cloned() {
+                state.started += 1;
+                let template = &rc["spec"]["template"];
+                let mut metadata = template["metadata"].clone();
+                metadata["name"] = json!(format!(
+                    "{}-{}",
+                    rc["metadata"]["name"].as_str().unwrap_or("rc"),
+                    state.started
+                ));
+                state
                     .pods
-                    .iter()
-                    .filter(|p| matches(p, &selector))
-                    .collect();
-                (StatusCode::OK, json!({"items": items}))
-            }
-            // A pod deleted: a ReplicationController that selects it starts one of its template.
-            Method::DELETE if path.contains("/pods/") => {
-                let name = path.rsplit('/').next().unwrap_or("");
-                let Some(at) = state
-                    .pods
-                    .iter()
-                    .position(|p| p["metadata"]["name"] == name)
-                else {
-                    return status(404, "not found");
-                };
-                let pod = state.pods.remove(at);
-                let controller = state.objects.values().find(|o| {
-                    o["kind"] == "ReplicationController"
-                        && o["spec"]["selector"].as_object().is_some_and(|sel| {
-                            sel.iter().all(|(k, v)| pod["metadata"]["labels"][k] == *v)
-                        })
-                });
-                if let Some(rc) = controller.cloned() {
-                    state.started += 1;
-                    let template = &rc["spec"]["template"];
-                    let mut metadata = template["metadata"].clone();
-                    metadata["name"] = json!(format!(
-                        "{}-{}",
-                        rc["metadata"]["name"].as_str().unwrap_or("rc"),
-                        state.started
-                    ));
-                    state
-                        .pods
-                        .push(json!({"metadata": metadata, "spec": template["spec"],
+                    .push(json!({"metadata": metadata, "spec": template["spec"],
                         "status": {"conditions": [{"type": "Ready", "status": "True"}]}}));
-                }
-                (
-                    StatusCode::OK,
-                    json!({"kind": "Status", "status": "Success"}),
-                )
             }
-            Method::GET if path.ends_with("/events") => {
-                (StatusCode::OK, json!({"items": state.events}))
-            }
-            Method::GET if path.ends_with("/endpointslices") => (
+            (
                 StatusCode::OK,
-                json!({"items": [{"endpoints": [{"conditions": {"ready": true}}]}]}),
-            ),
-            Method::GET if param(query, "labelSelector").is_some() => {
-                let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
-                let items: Vec<Value> = state
-                    .objects
-                    .iter()
-                    .filter(|(p, o)| parent_of(p) == path && matches(o, &selector))
-                    .map(|(_, o)| o.clone())
-                    .collect();
-                (StatusCode::OK, json!({"items": items}))
-            }
-            Method::GET => match state.objects.get(path) {
-                Some(object) => {
-                    let mut object = with_status(object, state.ready);
-                    if let Some(old) = state.rollouts.get_mut(path).filter(|old| **old > 0) {
-                        let replicas = object["status"]["replicas"].as_i64().unwrap_or(0);
-                        object["status"]["replicas"] = json!(replicas + *old);
-                        *old -= 1;
-                    }
-                    (StatusCode::OK, object)
-                }
-                None => status(404, "not found"),
-            },
-            Method::POST => {
-                let body = seen.body.clone().unwrap_or(Value::Null);
-                let name = body
-                    .pointer("/metadata/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                state.objects.insert(format!("{path}/{name}"), body.clone());
-                (StatusCode::CREATED, body)
-            }
-            Method::PATCH => {
-                let body = seen.body.clone().unwrap_or(Value::Null);
-                let manager = param(query, "fieldManager").unwrap_or("").to_string();
-                // Server-side apply: a field another manager set to another value conflicts,
-                // unless the apply forces; the applier then owns every field it sent.
-                let previous = state.objects.get(path).cloned().unwrap_or(Value::Null);
-                let owners = state.owners.entry(path.to_string()).or_default();
-                let mut conflicts: Vec<(String, String)> = Vec::new();
-                for (field, value) in leaves(&body, String::new()) {
-                    match owners.get(&field) {
-                        Some(owner)
-                            if *owner != manager && field_at(&previous, &field) != Some(&value) =>
-                        {
-                            conflicts.push((owner.clone(), field));
-                        }
-                        _ => {}
-                    }
-                }
-                if !conflicts.is_empty() && !query.contains("force=true") {
-                    return status(409, &conflict_message(&body, &conflicts));
-                }
-                let stored = server_fields(body.clone(), state.objects.get(path));
-                if !query.contains("dryRun=All") {
-                    // A new pod template starts a new revision; the old one's pods stay a while.
-                    if stored["kind"] == "Deployment"
-                        && !previous.is_null()
-                        && previous["spec"]["template"] != stored["spec"]["template"]
-                    {
-                        let old = previous["spec"]["replicas"].as_i64().unwrap_or(1);
-                        state.rollouts.insert(path.to_string(), old);
-                    }
-                    let owners = state.owners.entry(path.to_string()).or_default();
-                    for (field, _) in leaves(&body, String::new()) {
-                        owners.insert(field, manager.clone());
-                    }
-                    state.objects.insert(path.to_string(), stored.clone());
-                }
-                (StatusCode::OK, stored)
-            }
-            Method::DELETE => match state.objects.remove(path) {
-                Some(_) => (
-                    StatusCode::OK,
-                    json!({"kind": "Status", "status": "Success"}),
-                ),
-                None => status(404, "not found"),
-            },
-            _ => status(405, "method not allowed"),
+                json!({"kind": "Status", "status": "Success"}),
+            )
         }
+        Method::GET if path.ends_with("/events") => {
+            (StatusCode::OK, json!({"items": state.events}))
+        }
+        Method::GET if path.ends_with("/endpointslices") => (
+            StatusCode::OK,
+            json!({"items": [{"endpoints": [{"conditions": {"ready": true}}]}]}),
+        ),
+        Method::GET if param(query, "labelSelector").is_some() => {
+            let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
+            let items: Vec<Value> = state
+                .objects
+                .iter()
+                .filter(|(p, o)| parent_of(p) == path && matches(o, &selector))
+                .map(|(_, o)| o.clone())
+                .collect();
+            (StatusCode::OK, json!({"items": items}))
+        }
+        Method::GET => match state.objects.get(path) {
+            Some(object) => {
+                let mut object = with_status(object, state.ready);
+                if let Some(old) = state.rollouts.get_mut(path).filter(|old| **old > 0) {
+                    let replicas = object["status"]["replicas"].as_i64().unwrap_or(0);
+                    object["status"]["replicas"] = json!(replicas + *old);
+                    *old -= 1;
+                }
+                (StatusCode::OK, object)
+            }
+            None => status(404, "not found"),
+        },
+        Method::POST => {
+            let body = seen.body.clone().unwrap_or(Value::Null);
+            let name = body
+                .pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            state.objects.insert(format!("{path}/{name}"), body.clone());
+            (StatusCode::CREATED, body)
+        }
+        Method::PATCH => {
+            let body = seen.body.clone().unwrap_or(Value::Null);
+            let manager = param(query, "fieldManager").unwrap_or("").to_string();
+            // Server-side apply: a field another manager set to another value conflicts,
+            // unless the apply forces; the applier then owns every field it sent.
+            let previous = state.objects.get(path).cloned().unwrap_or(Value::Null);
+            let owners = state.owners.entry(path.to_string()).or_default();
+            let mut conflicts: Vec<(String, String)> = Vec::new();
+            for (field, value) in leaves(&body, String::new()) {
+                match owners.get(&field) {
+                    Some(owner)
+                        if *owner != manager && field_at(&previous, &field) != Some(&value) =>
+                    {
+                        conflicts.push((owner.clone(), field));
+                    }
+                    _ => {}
+                }
+            }
+            if !conflicts.is_empty() && !query.contains("force=true") {
+                return status(409, &conflict_message(&body, &conflicts));
+            }
+            let stored = server_fields(body.clone(), state.objects.get(path));
+            if !query.contains("dryRun=All") {
+                // A new pod template starts a new revision; the old one's pods stay a while.
+                if stored["kind"] == "Deployment"
+                    && !previous.is_null()
+                    && previous["spec"]["template"] != stored["spec"]["template"]
+                {
+                    let old = previous["spec"]["replicas"].as_i64().unwrap_or(1);
+                    state.rollouts.insert(path.to_string(), old);
+                }
+                let owners = state.owners.entry(path.to_string()).or_default();
+                for (field, _) in leaves(&body, String::new()) {
+                    owners.insert(field, manager.clone());
+                }
+                state.objects.insert(path.to_string(), stored.clone());
+            }
+            (StatusCode::OK, stored)
+        }
+        Method::DELETE => match state.objects.remove(path) {
+            Some(_) => (
+                StatusCode::OK,
+                json!({"kind": "Status", "status": "Success"}),
+            ),
+            None => status(404, "not found"),
+        },
+        _ => status(405, "method not allowed"),
     }
 }
 
@@ -332,6 +441,7 @@ fn conflict_message(body: &Value, conflicts: &[(String, String)]) -> String {
 
 fn status(code: u16, message: &str) -> (StatusCode, Value) {
     let reason = match code {
+        401 => "Unauthorized",
         404 => "NotFound",
         409 => "Conflict",
         403 => "Forbidden",
