@@ -5,8 +5,10 @@
 #   master                      the standalone master
 #   worker <master-url>         a worker that registers with the master
 #   submit <spark-submit args>  a client-mode driver (spark-submit)
+#   connect [spark-submit args] the Spark Connect server, a client-mode driver that stays up
 #   history                     the history server
-#   health <port>               exit 0 when this container's daemon answers on <port> (for probes)
+#   health <port> [path|tcp]    exit 0 when this container's daemon answers GET path (default
+#                               /json/) on <port>, or with `tcp` accepts a connection (probes)
 #   anything else               run as a command
 #
 # Daemons start through $SPARK_HOME/bin/spark-class, which knows each Spark version's JVM options
@@ -112,7 +114,31 @@ worker_json() {
   printf '%s\n' "$body"
 }
 
+# The event log folder on a claim exists before a driver or the history server needs it.
+event_log_dir() {
+  local dir=${SPARKUP_EVENT_LOG_DIR:-}
+  if [[ -n "$dir" && "$dir" != *://* ]]; then
+    mkdir -p "$dir" || die "cannot create the event log folder $dir"
+  fi
+}
+
+# When a scheduled run was due, for applications that process "since the last run": a CronJob
+# names each Job <cronjob>-<scheduled minute since the epoch>, and the pod carries that name in
+# SPARKUP_JOB_NAME; any other run was due now. ISO 8601, UTC.
+scheduled_time() {
+  local seconds
+  if [[ "${SPARKUP_JOB_NAME:-}" =~ -([0-9]{7,})(-[a-z0-9]{1,8})?$ ]]; then
+    seconds=$((10#${BASH_REMATCH[1]} * 60))
+  else
+    seconds=$(date +%s)
+  fi
+  date -u -d "@$seconds" +%Y-%m-%dT%H:%M:%SZ
+}
+
 role_submit() {
+  event_log_dir
+  SPARKUP_SCHEDULED_TIME=$(scheduled_time)
+  export SPARKUP_SCHEDULED_TIME
   # Executors connect back to a client-mode driver: it must advertise an address they can reach,
   # on fixed ports that a network policy can name.
   exec "$SPARK_HOME/bin/spark-submit" \
@@ -120,30 +146,43 @@ role_submit() {
     --conf "spark.driver.bindAddress=$ADDRESS" \
     --conf "spark.driver.port=${SPARK_DRIVER_PORT:-7079}" \
     --conf "spark.blockManager.port=${SPARK_BLOCKMANAGER_PORT:-7080}" \
+    --conf "spark.sparkup.scheduledTime=$SPARKUP_SCHEDULED_TIME" \
+    "$@"
+}
+
+role_connect() {
+  # spark-submit recognises the server's class and needs no application resource.
+  role_submit \
+    --class org.apache.spark.sql.connect.service.SparkConnectServer \
+    --name "Spark Connect server" \
+    --conf "spark.connect.grpc.binding.port=${SPARK_CONNECT_PORT:-15002}" \
     "$@"
 }
 
 role_history() {
+  event_log_dir
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.history.HistoryServer
 }
 
-# An HTTP GET of /json/ on this container's address, with nothing but bash.
+# An HTTP GET on this container's address, or only a connection, with nothing but bash.
 role_health() {
-  [[ $# -eq 1 ]] || die "usage: health <port>"
-  local status
+  [[ $# -eq 1 || $# -eq 2 ]] || die "usage: health <port> [path|tcp]"
+  local path=${2:-/json/} status
   exec 3<>"/dev/tcp/$ADDRESS/$1" || exit 1
-  printf 'GET /json/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$ADDRESS" >&3
+  [[ "$path" != tcp ]] || exit 0
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$ADDRESS" >&3
   read -r -t 5 _ status _ <&3 || exit 1
   [[ "$status" == 200 ]]
 }
 
 role=${1:-}
-[[ -n "$role" ]] || die "usage: sparkup.sh master|worker <url>|submit <args>|history|health <port>|<command>"
+[[ -n "$role" ]] || die "usage: sparkup.sh master|worker <url>|submit <args>|connect [args]|history|health <port> [path|tcp]|<command>"
 shift
 case "$role" in
   master) role_master "$@" ;;
   worker) role_worker "$@" ;;
   submit) role_submit "$@" ;;
+  connect) role_connect "$@" ;;
   history) role_history "$@" ;;
   health) role_health "$@" ;;
   *) exec "$role" "$@" ;;

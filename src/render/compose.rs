@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
-use super::context::{Context, Workload};
+use super::context::{Container, Context, job_template};
 use super::templates;
 use crate::error::{Error, quote};
 use crate::values::Cluster;
@@ -42,11 +42,13 @@ struct Project {
     services: Vec<Service>,
 }
 
-/// One container: the master, or one worker replica.
+/// One container: the master, one worker replica, a server, or a job's driver.
 #[derive(Serialize)]
 struct Service {
     /// The service name, also its host name on the compose network.
     name: String,
+    entrypoint: Vec<String>,
+    command: Vec<String>,
     environment: BTreeMap<String, String>,
     /// `address:host-port:container-port`.
     ports: Vec<String>,
@@ -55,12 +57,12 @@ struct Service {
     tmpfs: Vec<String>,
     cpus: Option<String>,
     memory: Option<String>,
-    /// The UI port the health check asks.
-    health_port: u16,
+    /// The health check's launcher arguments (`health 8080`), none for a job.
+    health: Option<Vec<String>>,
     /// The service this one waits for until it is healthy.
     depends_on: Option<String>,
-    /// Index of its workload in `workloads`.
-    workload: usize,
+    /// Compose profiles: jobs run only when asked for (`--profile jobs` or `run`).
+    profiles: Vec<&'static str>,
 }
 
 /// Renders the compose file, checks that it is a YAML mapping with services, escapes `$`, and
@@ -95,8 +97,6 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
 
 fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Project {
     let spec = &cluster.spec;
-    let master_env = environment(&context.workloads[0], cluster, warnings);
-    let worker_env = environment(&context.workloads[1], cluster, warnings);
     for source in &spec.env_from {
         let (kind, name) = match (&source.secret, &source.config_map) {
             (Some(secret), _) => ("Secret", secret),
@@ -111,36 +111,78 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
     }
     let mut ports = Ports::new(&spec.compose.publish_address);
     let master = &context.workloads[0];
-    let mut services = vec![Service {
-        name: master.name.clone(),
-        environment: master_env,
-        ports: master
-            .ports
-            .iter()
-            .map(|p| ports.publish(&master.name, p.port, p.port, warnings))
-            .collect(),
-        tmpfs: tmpfs(master),
-        cpus: cpus(master.resources),
-        memory: memory(master.resources),
-        health_port: master.ports[1].port,
-        depends_on: None,
-        workload: 0,
-    }];
-    let worker = &context.workloads[1];
-    let http = worker.ports[1].port;
-    for i in 1..=worker.replicas {
-        let name = format!("{}-{i}", worker.name);
-        let wanted = http.saturating_add(u16::try_from(i - 1).unwrap_or(u16::MAX));
+    let master_name = master.name.clone();
+    let mut services = Vec::new();
+    for workload in &context.workloads {
+        let container = &workload.pod.containers[0];
+        let http = container.port("http").unwrap_or(0);
+        let health = match workload.component {
+            "history" => vec!["health".into(), http.to_string(), "/api/v1/version".into()],
+            "connect" => {
+                let grpc = container.port("grpc").unwrap_or(0);
+                vec!["health".into(), grpc.to_string(), "tcp".into()]
+            }
+            _ => vec!["health".into(), http.to_string()],
+        };
+        let replicas = match workload.component {
+            "worker" => workload.replicas,
+            _ => 1,
+        };
+        for i in 1..=replicas {
+            let name = match workload.component {
+                "worker" => format!("{}-{i}", workload.name),
+                _ => workload.name.clone(),
+            };
+            // The master publishes every port; workers their UIs (moved up one per replica);
+            // servers their client ports.
+            let published: Vec<String> = match workload.component {
+                "worker" => {
+                    let wanted = http.saturating_add(u16::try_from(i - 1).unwrap_or(u16::MAX));
+                    vec![ports.publish(&name, wanted, http, warnings)]
+                }
+                _ => container
+                    .ports
+                    .iter()
+                    .filter(|p| !matches!(p.name.as_str(), "driver" | "blockmanager"))
+                    .map(|p| ports.publish(&name, p.port, p.port, warnings))
+                    .collect(),
+            };
+            services.push(Service {
+                entrypoint: container.command.clone(),
+                command: container.args.clone(),
+                environment: environment(container, workload.component, cluster, warnings),
+                ports: published,
+                tmpfs: tmpfs(container),
+                cpus: cpus(container.resources),
+                memory: memory(container.resources),
+                health: Some(health.clone()),
+                depends_on: (workload.component != "master").then(|| master_name.clone()),
+                profiles: Vec::new(),
+                name,
+            });
+        }
+    }
+    for (job_name, job) in &spec.jobs {
+        let template = job_template(cluster, &context.config, job_name, job, String::new());
+        if job.workers > 0 {
+            warnings.push(format!(
+                "jobs.{job_name}.workers: extra workers are sidecar containers of the driver's pod, \
+                 which docker-compose cannot express: the job uses the compose file's workers"
+            ));
+        }
+        let driver = &template.pod.containers[0];
         services.push(Service {
-            ports: vec![ports.publish(&name, wanted, http, warnings)],
-            name,
-            environment: worker_env.clone(),
-            tmpfs: tmpfs(worker),
-            cpus: cpus(worker.resources),
-            memory: memory(worker.resources),
-            health_port: http,
-            depends_on: Some(master.name.clone()),
-            workload: 1,
+            name: format!("{}-job-{job_name}", spec.name),
+            entrypoint: driver.command.clone(),
+            command: driver.args.clone(),
+            environment: environment(driver, "driver", cluster, warnings),
+            ports: Vec::new(),
+            tmpfs: tmpfs(driver),
+            cpus: cpus(driver.resources),
+            memory: memory(driver.resources),
+            health: None,
+            depends_on: Some(master_name.clone()),
+            profiles: vec!["jobs"],
         });
     }
     Project { services }
@@ -149,19 +191,20 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
 /// The container's environment: the pod's, less what needs the downward API. sparkup's own
 /// `$(POD_IP)` values are left to the launcher's fallback; a user's is a warning.
 fn environment(
-    workload: &Workload,
+    container: &Container,
+    component: &str,
     cluster: &Cluster,
     warnings: &mut Vec<String>,
 ) -> BTreeMap<String, String> {
     let mut environment = BTreeMap::new();
-    for var in &workload.env {
+    for var in &container.env {
         let Some(value) = &var.value else { continue };
         if !value.contains("$(") {
             environment.insert(var.name.clone(), value.clone());
             continue;
         }
         let from_user = cluster.spec.env.get(&var.name) == Some(value);
-        if from_user && workload.component == "master" {
+        if from_user && component == "master" {
             warnings.push(format!(
                 "env.{}: {} uses Kubernetes' $(VAR) expansion, which docker-compose does not do: \
                  it is left out of the compose file",
@@ -216,8 +259,8 @@ impl<'a> Ports<'a> {
     }
 }
 
-fn tmpfs(workload: &Workload) -> Vec<String> {
-    let unique: BTreeSet<&str> = workload.scratch.iter().map(|(_, path)| *path).collect();
+fn tmpfs(container: &Container) -> Vec<String> {
+    let unique: BTreeSet<&str> = container.scratch.iter().map(|(_, path)| *path).collect();
     unique
         .into_iter()
         .map(|path| format!("{path}:exec,mode=1777"))

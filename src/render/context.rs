@@ -7,18 +7,22 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMapEnvSource, EnvFromSource, EnvVar, EnvVarSource, ObjectFieldSelector,
-    PodAffinityTerm, PodAntiAffinity, SecretEnvSource, Toleration, WeightedPodAffinityTerm,
+    Affinity, ConfigMapEnvSource, EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction,
+    ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, Probe, SecretEnvSource, TCPSocketAction,
+    Toleration, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 use super::labels::{LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME};
 use crate::spark::conf as spark_conf;
+use crate::spark::sizing::master_heap_mib;
 use crate::values::Cluster;
+use crate::values::quantity::MIB;
 use crate::values::spec::{
-    AccessMode, AntiAffinity, ClusterSpec, Ports, PullPolicy, Resources, SecuritySpec, ServiceType,
-    WorkloadKind,
+    AccessMode, AntiAffinity, ClusterSpec, ConcurrencyPolicy, EnvFromSpec, JobSpec, Ports,
+    PullPolicy, Resources, SecuritySpec, ServiceType, WorkloadKind,
 };
 
 /// Where the ConfigMap is mounted: `conf/spark-defaults.conf` and the launcher `bin/sparkup.sh`.
@@ -41,9 +45,15 @@ pub(crate) struct Context<'a> {
     pub namespace: &'a str,
     pub image: Image<'a>,
     pub config: Config,
-    pub service: Service<'a>,
+    /// The master's Service first, then the history and Connect servers' when enabled.
+    pub services: Vec<Service<'a>>,
     pub claims: Vec<Claim<'a>>,
+    /// The master and the workers first, then the history and Connect servers when enabled.
     pub workloads: Vec<Workload<'a>>,
+    /// The scheduled jobs, each a CronJob.
+    pub jobs: Vec<JobTemplate<'a>>,
+    /// The submitter's ServiceAccount and Role, when `rbac.submitter` is on.
+    pub submitter: Option<String>,
     pub security: &'a SecuritySpec,
     pub service_account_name: Option<&'a str>,
 }
@@ -80,6 +90,7 @@ pub(crate) struct ConfigFile {
 #[derive(Debug, Serialize)]
 pub(crate) struct Service<'a> {
     pub name: String,
+    pub component: &'static str,
     pub service_type: ServiceType,
     pub annotations: &'a BTreeMap<String, String>,
     pub selector: BTreeMap<String, String>,
@@ -88,8 +99,17 @@ pub(crate) struct Service<'a> {
 
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Port {
-    pub name: &'static str,
+    pub name: String,
     pub port: u16,
+}
+
+impl Port {
+    fn new(name: &str, port: u16) -> Port {
+        Port {
+            name: name.to_string(),
+            port,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -106,7 +126,7 @@ pub(crate) struct Claim<'a> {
     pub storage_class_name: Option<&'a str>,
 }
 
-/// One Spark daemon's workload: the master or the workers.
+/// One workload: the master, the workers, the history server or the Connect server.
 #[derive(Debug, Serialize)]
 pub(crate) struct Workload<'a> {
     pub name: String,
@@ -116,8 +136,31 @@ pub(crate) struct Workload<'a> {
     /// `Recreate` for the master: two masters at once would each accept workers.
     pub strategy: &'static str,
     pub selector: BTreeMap<String, String>,
-    pub pod_labels: BTreeMap<String, String>,
-    pub pod_annotations: BTreeMap<String, String>,
+    pub pod: Pod<'a>,
+}
+
+/// A pod template: what `_pod.yaml` lays out.
+#[derive(Debug, Serialize)]
+pub(crate) struct Pod<'a> {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub containers: Vec<Container<'a>>,
+    /// Native sidecars (`restartPolicy: Always`): a job's extra workers.
+    pub init_containers: Vec<Container<'a>>,
+    /// `Never` for a driver; the API's default (`Always`) for daemons.
+    pub restart_policy: Option<&'static str>,
+    pub node_selector: &'a BTreeMap<String, String>,
+    pub tolerations: &'a [Toleration],
+    pub affinity: Option<Affinity>,
+    pub termination_grace_period_seconds: Option<u32>,
+    /// emptyDir volumes, by name.
+    pub scratch: Vec<String>,
+}
+
+/// One container running the launcher in one role.
+#[derive(Debug, Serialize)]
+pub(crate) struct Container<'a> {
+    pub name: String,
     /// The launcher, run with bash: `command` in a pod, `entrypoint` in compose.
     pub command: Vec<String>,
     pub args: Vec<String>,
@@ -125,25 +168,90 @@ pub(crate) struct Workload<'a> {
     pub env_from: Vec<EnvFromSource>,
     pub ports: Vec<Port>,
     pub resources: &'a Resources,
-    pub node_selector: &'a BTreeMap<String, String>,
-    pub tolerations: &'a [Toleration],
-    pub affinity: Option<Affinity>,
-    pub termination_grace_period_seconds: Option<u32>,
-    /// emptyDir volumes as (name, mount path).
-    pub scratch: Vec<(&'static str, &'static str)>,
+    pub readiness: Option<Probe>,
+    pub liveness: Option<Probe>,
+    /// emptyDir mounts as (volume name, mount path).
+    pub scratch: Vec<(String, &'static str)>,
+    /// `Always` makes an init container a native sidecar.
+    pub restart_policy: Option<&'static str>,
 }
+
+impl Container<'_> {
+    /// The port named `name`.
+    pub(crate) fn port(&self, name: &str) -> Option<u16> {
+        self.ports.iter().find(|p| p.name == name).map(|p| p.port)
+    }
+}
+
+/// A driver's Job: a CronJob's `jobTemplate`, or a Job `sparkup submit` creates.
+#[derive(Debug, Serialize)]
+pub(crate) struct JobTemplate<'a> {
+    /// The CronJob's or the Job's name.
+    pub name: String,
+    /// The job's key under `jobs` (the application's name).
+    pub job: String,
+    pub schedule: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub concurrency_policy: ConcurrencyPolicy,
+    pub starting_deadline_seconds: Option<u32>,
+    pub successful_jobs_history_limit: u32,
+    pub failed_jobs_history_limit: u32,
+    pub suspend: bool,
+    pub backoff_limit: u32,
+    pub active_deadline_seconds: Option<u32>,
+    /// A Job `sparkup submit` creates is removed this long after it ends.
+    pub ttl_seconds_after_finished: Option<u32>,
+    pub labels: BTreeMap<String, String>,
+    pub pod: Pod<'a>,
+}
+
+/// What `job.yaml` sees: the cluster's context and the one job.
+#[derive(Serialize)]
+pub(crate) struct JobContext<'a> {
+    #[serde(flatten)]
+    pub cluster: &'a Context<'a>,
+    pub job: &'a JobTemplate<'a>,
+}
+
+/// The label on a job's CronJob, Jobs and pods that names the job.
+pub(crate) const LABEL_JOB: &str = "sparkup.io/job";
+/// Fixed driver ports, so executors and network policies can name them.
+pub(crate) const DRIVER_PORT: u16 = 7079;
+pub(crate) const BLOCK_MANAGER_PORT: u16 = 7080;
+pub(crate) const DRIVER_UI_PORT: u16 = 4040;
+/// A job's extra worker `i` (from 1) listens on these plus `i`.
+const EXTRA_WORKER_RPC: u16 = 7200;
+const EXTRA_WORKER_HTTP: u16 = 8200;
 
 impl<'a> Context<'a> {
     pub(crate) fn new(cluster: &'a Cluster) -> Context<'a> {
         let spec = &cluster.spec;
         let config = config(spec);
+        let mut services = vec![service(spec)];
+        let mut workloads = vec![master(cluster, &config), workers(cluster, &config)];
+        if spec.history.enabled {
+            services.push(history_service(spec));
+            workloads.push(history(cluster, &config));
+        }
+        if spec.connect.enabled {
+            services.push(connect_service(spec));
+            workloads.push(connect(cluster, &config));
+        }
+        let jobs = spec
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.schedule.is_some())
+            .map(|(name, job)| job_template(cluster, &config, name, job, cronjob_name(spec, name)))
+            .collect();
         Context {
             name: &spec.name,
             namespace: &spec.namespace,
             image: image(spec),
-            service: service(spec),
+            services,
             claims: claims(spec),
-            workloads: vec![master(cluster, &config), workers(cluster, &config)],
+            workloads,
+            jobs,
+            submitter: spec.rbac.submitter.then(|| submitter_name(spec)),
             config,
             security: &spec.security_context,
             service_account_name: spec.service_account_name.as_deref(),
@@ -212,8 +320,39 @@ fn spark_conf(spec: &ClusterSpec) -> BTreeMap<String, String> {
             conf.insert(key.to_string(), "true".to_string());
         }
     }
+    if spec.history.enabled {
+        // Every driver writes its event log where the history server reads; the daemons ignore
+        // these properties.
+        let dir = event_log_url(&spec.history.log_directory);
+        let h = &spec.history;
+        for (key, value) in [
+            ("spark.eventLog.enabled", "true".to_string()),
+            ("spark.eventLog.dir", dir.clone()),
+            ("spark.history.fs.logDirectory", dir),
+            ("spark.history.ui.port", h.port.to_string()),
+            (
+                "spark.history.fs.cleaner.enabled",
+                h.cleaner.enabled.to_string(),
+            ),
+            (
+                "spark.history.fs.cleaner.interval",
+                h.cleaner.interval.clone(),
+            ),
+            ("spark.history.fs.cleaner.maxAge", h.cleaner.max_age.clone()),
+        ] {
+            conf.insert(key.to_string(), value);
+        }
+    }
     conf.extend(spec.spark_conf.clone());
     conf
+}
+
+/// A folder on a claim as the URL Spark's event log settings take; a URL as it is.
+fn event_log_url(dir: &str) -> String {
+    match dir.contains("://") {
+        true => dir.to_string(),
+        false => format!("file:{dir}"),
+    }
 }
 
 fn image(spec: &ClusterSpec) -> Image<'_> {
@@ -240,6 +379,7 @@ fn selector(spec: &ClusterSpec, component: &str) -> BTreeMap<String, String> {
 fn service(spec: &ClusterSpec) -> Service<'_> {
     Service {
         name: format!("{}-master", spec.name),
+        component: "master",
         service_type: spec.master.service.service_type,
         annotations: &spec.master.service.annotations,
         selector: selector(spec, "master"),
@@ -249,16 +389,7 @@ fn service(spec: &ClusterSpec) -> Service<'_> {
 
 /// A daemon's ports under the names probes and Services refer to; `rpc` first, then `http`.
 fn named_ports(ports: &Ports) -> Vec<Port> {
-    vec![
-        Port {
-            name: "rpc",
-            port: ports.rpc,
-        },
-        Port {
-            name: "http",
-            port: ports.http,
-        },
-    ]
+    vec![Port::new("rpc", ports.rpc), Port::new("http", ports.http)]
 }
 
 fn claims(spec: &ClusterSpec) -> Vec<Claim<'_>> {
@@ -280,6 +411,83 @@ fn claims(spec: &ClusterSpec) -> Vec<Claim<'_>> {
         .collect()
 }
 
+/// A daemon is ready when its UI answers `/json/` and alive while its RPC port accepts: the UI can
+/// be slow under load, the RPC port is what workers and drivers need.
+fn daemon_probes() -> (Option<Probe>, Option<Probe>) {
+    let readiness = Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/json/".into()),
+            port: IntOrString::String("http".into()),
+            ..Default::default()
+        }),
+        period_seconds: Some(10),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    };
+    (Some(readiness), Some(tcp_liveness("rpc")))
+}
+
+fn tcp_liveness(port: &str) -> Probe {
+    Probe {
+        tcp_socket: Some(TCPSocketAction {
+            port: IntOrString::String(port.into()),
+            host: None,
+        }),
+        initial_delay_seconds: Some(30),
+        period_seconds: Some(20),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(6),
+        ..Default::default()
+    }
+}
+
+/// A pod of one container with the instance's image settings, scheduling and scratch space.
+#[allow(clippy::too_many_arguments)]
+fn one_container_pod<'a>(
+    spec: &'a ClusterSpec,
+    component: &str,
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+    config: &Config,
+    container: Container<'a>,
+    scheduling: Scheduling<'a>,
+) -> Pod<'a> {
+    let mut scratch: Vec<String> = container.scratch.iter().map(|(n, _)| n.clone()).collect();
+    scratch.dedup();
+    Pod {
+        labels: pod_labels(spec, component, labels),
+        annotations: pod_annotations(annotations, config),
+        containers: vec![container],
+        init_containers: Vec::new(),
+        restart_policy: None,
+        node_selector: scheduling.node_selector,
+        tolerations: scheduling.tolerations,
+        affinity: scheduling.affinity,
+        termination_grace_period_seconds: None,
+        scratch,
+    }
+}
+
+/// Where a pod may run.
+struct Scheduling<'a> {
+    node_selector: &'a BTreeMap<String, String>,
+    tolerations: &'a [Toleration],
+    affinity: Option<Affinity>,
+}
+
+static NO_NODE_SELECTOR: BTreeMap<String, String> = BTreeMap::new();
+
+impl Scheduling<'_> {
+    fn anywhere() -> Scheduling<'static> {
+        Scheduling {
+            node_selector: &NO_NODE_SELECTOR,
+            tolerations: &[],
+            affinity: None,
+        }
+    }
+}
+
 fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
     let spec = &cluster.spec;
     let m = &spec.master;
@@ -291,7 +499,25 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
             format!("{}m", cluster.sizing.master_heap_mib),
         ),
     ];
-    let env = container_env(spec, &env);
+    let (readiness, liveness) = daemon_probes();
+    let container = Container {
+        name: "spark".into(),
+        command: launcher_command(),
+        args: vec!["master".into()],
+        env: container_env(&env, &spec.env),
+        env_from: env_from(&spec.env_from),
+        ports: named_ports(&m.ports),
+        resources: &m.resources,
+        readiness,
+        liveness,
+        scratch: vec![("tmp".into(), LOCAL_DIR)],
+        restart_policy: None,
+    };
+    let scheduling = Scheduling {
+        node_selector: &m.node_selector,
+        tolerations: &m.tolerations,
+        affinity: m.affinity.clone(),
+    };
     Workload {
         name: format!("{}-master", spec.name),
         component: "master",
@@ -299,34 +525,37 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         replicas: 1,
         strategy: "Recreate",
         selector: selector(spec, "master"),
-        pod_labels: pod_labels(spec, "master", &m.pod_labels),
-        pod_annotations: pod_annotations(&m.pod_annotations, config),
-        command: launcher_command(),
-        args: vec!["master".into()],
-        env,
-        env_from: env_from(spec),
-        ports: named_ports(&m.ports),
-        resources: &m.resources,
-        node_selector: &m.node_selector,
-        tolerations: &m.tolerations,
-        affinity: m.affinity.clone(),
-        termination_grace_period_seconds: None,
-        scratch: vec![("tmp", LOCAL_DIR)],
+        pod: one_container_pod(
+            spec,
+            "master",
+            &m.pod_labels,
+            &m.pod_annotations,
+            config,
+            container,
+            scheduling,
+        ),
     }
 }
 
-fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
+/// A worker container: the worker role with the cores and memory its limits allow.
+fn worker_container<'a>(
+    cluster: &'a Cluster,
+    name: String,
+    ports: Vec<Port>,
+    work: String,
+) -> Container<'a> {
     let spec = &cluster.spec;
     let w = &spec.workers;
     let sizing = &cluster.sizing;
+    let (rpc, http) = (ports[0].port, ports[1].port);
     let env = [
         ("SPARK_WORKER_CORES", sizing.worker_cores.to_string()),
         (
             "SPARK_WORKER_MEMORY",
             format!("{}m", sizing.worker_memory_mib),
         ),
-        ("SPARK_WORKER_PORT", w.ports.rpc.to_string()),
-        ("SPARK_WORKER_WEBUI_PORT", w.ports.http.to_string()),
+        ("SPARK_WORKER_PORT", rpc.to_string()),
+        ("SPARK_WORKER_WEBUI_PORT", http.to_string()),
         (
             "SPARK_DAEMON_MEMORY",
             format!("{}m", sizing.worker_daemon_mib),
@@ -335,28 +564,362 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         ("SPARK_LOCAL_DIRS", LOCAL_DIR.to_string()),
         ("SPARK_WORKER_DECOMMISSION", w.decommission.to_string()),
     ];
+    let (readiness, liveness) = daemon_probes();
+    let port_names = |probe: Option<Probe>, from: &str, to: &str| {
+        probe.map(|mut p| {
+            for port in [
+                p.http_get.as_mut().map(|h| &mut h.port),
+                p.tcp_socket.as_mut().map(|t| &mut t.port),
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if *port == IntOrString::String(from.into()) {
+                    *port = IntOrString::String(to.into());
+                }
+            }
+            p
+        })
+    };
+    Container {
+        readiness: port_names(readiness, "http", &ports[1].name),
+        liveness: port_names(liveness, "rpc", &ports[0].name),
+        name,
+        command: launcher_command(),
+        args: vec!["worker".into(), master_url(spec)],
+        env: container_env(&env, &spec.env),
+        env_from: env_from(&spec.env_from),
+        ports,
+        resources: &w.resources,
+        scratch: vec![("tmp".into(), LOCAL_DIR), (work, WORK_DIR)],
+        restart_policy: None,
+    }
+}
+
+fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
+    let spec = &cluster.spec;
+    let w = &spec.workers;
     let selector = selector(spec, "worker");
-    let env = container_env(spec, &env);
+    let container = worker_container(
+        cluster,
+        "spark".into(),
+        named_ports(&w.ports),
+        "work".into(),
+    );
+    let scheduling = Scheduling {
+        node_selector: &w.node_selector,
+        tolerations: &w.tolerations,
+        affinity: spread(w.affinity.clone(), w.anti_affinity, &selector),
+    };
+    let mut pod = one_container_pod(
+        spec,
+        "worker",
+        &w.pod_labels,
+        &w.pod_annotations,
+        config,
+        container,
+        scheduling,
+    );
+    pod.termination_grace_period_seconds = Some(w.termination_grace_period_seconds);
     Workload {
         name: format!("{}-worker", spec.name),
         component: "worker",
         kind: w.kind,
         replicas: w.replicas,
         strategy: "RollingUpdate",
-        pod_labels: pod_labels(spec, "worker", &w.pod_labels),
-        pod_annotations: pod_annotations(&w.pod_annotations, config),
-        command: launcher_command(),
-        args: vec!["worker".into(), master_url(spec)],
-        env,
-        env_from: env_from(spec),
-        ports: named_ports(&w.ports),
-        resources: &w.resources,
-        node_selector: &w.node_selector,
-        tolerations: &w.tolerations,
-        affinity: spread(w.affinity.clone(), w.anti_affinity, &selector),
-        termination_grace_period_seconds: Some(w.termination_grace_period_seconds),
         selector,
-        scratch: vec![("tmp", LOCAL_DIR), ("work", WORK_DIR)],
+        pod,
+    }
+}
+
+/// The history server: reads the event logs every driver writes.
+fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
+    let spec = &cluster.spec;
+    let h = &spec.history;
+    let mut env = vec![("SPARKUP_EVENT_LOG_DIR", h.log_directory.clone())];
+    if let Some(heap) = heap_mib(&h.resources) {
+        env.push(("SPARK_DAEMON_MEMORY", format!("{heap}m")));
+    }
+    let readiness = Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some("/api/v1/version".into()),
+            port: IntOrString::String("http".into()),
+            ..Default::default()
+        }),
+        period_seconds: Some(10),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    };
+    let container = Container {
+        name: "spark".into(),
+        command: launcher_command(),
+        args: vec!["history".into()],
+        env: container_env(&env, &spec.env),
+        env_from: env_from(&spec.env_from),
+        ports: vec![Port::new("http", h.port)],
+        resources: &h.resources,
+        readiness: Some(readiness),
+        liveness: Some(tcp_liveness("http")),
+        scratch: vec![("tmp".into(), LOCAL_DIR)],
+        restart_policy: None,
+    };
+    let no_metadata = &NO_NODE_SELECTOR;
+    Workload {
+        name: format!("{}-history", spec.name),
+        component: "history",
+        kind: WorkloadKind::Deployment,
+        replicas: 1,
+        strategy: "Recreate",
+        selector: selector(spec, "history"),
+        pod: one_container_pod(
+            spec,
+            "history",
+            no_metadata,
+            no_metadata,
+            config,
+            container,
+            Scheduling::anywhere(),
+        ),
+    }
+}
+
+fn history_service(spec: &ClusterSpec) -> Service<'_> {
+    Service {
+        name: format!("{}-history", spec.name),
+        component: "history",
+        service_type: ServiceType::ClusterIP,
+        annotations: &NO_NODE_SELECTOR,
+        selector: selector(spec, "history"),
+        ports: vec![Port::new("http", spec.history.port)],
+    }
+}
+
+/// The Spark Connect server: a client-mode driver that stays up, with clients on one port.
+fn connect<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
+    let spec = &cluster.spec;
+    let c = &spec.connect;
+    let mut args = vec!["connect".to_string()];
+    for (key, value) in &c.conf {
+        args.extend(["--conf".to_string(), format!("{key}={value}")]);
+    }
+    let mut container = driver_container(
+        spec,
+        "spark",
+        &c.resources,
+        args,
+        &spec.env,
+        &spec.env_from,
+        &[("SPARK_CONNECT_PORT", c.port.to_string())],
+    );
+    container.ports.insert(0, Port::new("grpc", c.port));
+    let ready = Probe {
+        tcp_socket: Some(TCPSocketAction {
+            port: IntOrString::String("grpc".into()),
+            host: None,
+        }),
+        period_seconds: Some(10),
+        timeout_seconds: Some(5),
+        failure_threshold: Some(3),
+        ..Default::default()
+    };
+    container.readiness = Some(ready);
+    container.liveness = Some(tcp_liveness("grpc"));
+    let no_metadata = &NO_NODE_SELECTOR;
+    Workload {
+        name: format!("{}-connect", spec.name),
+        component: "connect",
+        kind: WorkloadKind::Deployment,
+        replicas: 1,
+        strategy: "Recreate",
+        selector: selector(spec, "connect"),
+        pod: one_container_pod(
+            spec,
+            "connect",
+            no_metadata,
+            no_metadata,
+            config,
+            container,
+            Scheduling::anywhere(),
+        ),
+    }
+}
+
+fn connect_service(spec: &ClusterSpec) -> Service<'_> {
+    Service {
+        name: format!("{}-connect", spec.name),
+        component: "connect",
+        service_type: ServiceType::ClusterIP,
+        annotations: &NO_NODE_SELECTOR,
+        selector: selector(spec, "connect"),
+        ports: vec![
+            Port::new("grpc", spec.connect.port),
+            Port::new("http", DRIVER_UI_PORT),
+        ],
+    }
+}
+
+/// The heap of a JVM alone in a container with these limits, by the rule every daemon follows.
+fn heap_mib(resources: &Resources) -> Option<u64> {
+    let limit = resources.limits.memory.as_ref()?;
+    Some(master_heap_mib(limit.whole() / MIB))
+}
+
+/// A client-mode driver (launcher role `submit` or `connect`): its pod IP advertised on fixed
+/// ports, its heap from its memory limit.
+fn driver_container<'a>(
+    spec: &ClusterSpec,
+    name: &str,
+    resources: &'a Resources,
+    args: Vec<String>,
+    user_env: &BTreeMap<String, String>,
+    sources: &[EnvFromSpec],
+    extra: &[(&str, String)],
+) -> Container<'a> {
+    let mut env = vec![
+        ("SPARK_DRIVER_PORT", DRIVER_PORT.to_string()),
+        ("SPARK_BLOCKMANAGER_PORT", BLOCK_MANAGER_PORT.to_string()),
+    ];
+    if let Some(heap) = heap_mib(resources) {
+        env.push(("SPARK_DRIVER_MEMORY", format!("{heap}m")));
+    }
+    if spec.history.enabled {
+        // The launcher creates a folder on a claim before the driver writes its event log there.
+        env.push(("SPARKUP_EVENT_LOG_DIR", spec.history.log_directory.clone()));
+    }
+    env.extend(extra.iter().cloned());
+    let mut user = spec.env.clone();
+    user.extend(user_env.clone());
+    let mut sources_all = spec.env_from.clone();
+    sources_all.extend(
+        sources
+            .iter()
+            .filter(|s| !spec.env_from.contains(s))
+            .cloned(),
+    );
+    Container {
+        name: name.into(),
+        command: launcher_command(),
+        args,
+        env: container_env(&env, &user),
+        env_from: env_from(&sources_all),
+        ports: vec![
+            Port::new("driver", DRIVER_PORT),
+            Port::new("blockmanager", BLOCK_MANAGER_PORT),
+            Port::new("http", DRIVER_UI_PORT),
+        ],
+        resources,
+        readiness: None,
+        liveness: None,
+        scratch: vec![("tmp".into(), LOCAL_DIR)],
+        restart_policy: None,
+    }
+}
+
+/// A scheduled job's CronJob: `<instance>-<job>`.
+pub(crate) fn cronjob_name(spec: &ClusterSpec, job: &str) -> String {
+    format!("{}-{job}", spec.name)
+}
+
+pub(crate) fn submitter_name(spec: &ClusterSpec) -> String {
+    format!("{}-submitter", spec.name)
+}
+
+/// The `spark-submit` arguments of a job, after the launcher's role.
+pub(crate) fn submit_args(name: &str, job: &JobSpec) -> Vec<String> {
+    let mut args = vec!["submit".to_string(), "--name".into(), name.to_string()];
+    if let Some(class) = &job.main_class {
+        args.extend(["--class".into(), class.clone()]);
+    }
+    for (key, value) in &job.conf {
+        args.extend(["--conf".to_string(), format!("{key}={value}")]);
+    }
+    args.push(job.app.clone());
+    args.extend(job.args.iter().cloned());
+    args
+}
+
+/// A job's driver pod and the Job around it; `name` is the CronJob's or the Job's name.
+pub(crate) fn job_template<'a>(
+    cluster: &'a Cluster,
+    config: &Config,
+    job_name: &str,
+    job: &'a JobSpec,
+    name: String,
+) -> JobTemplate<'a> {
+    let spec = &cluster.spec;
+    let mut driver = driver_container(
+        spec,
+        "driver",
+        &job.resources,
+        submit_args(job_name, job),
+        &job.env,
+        &job.env_from,
+        &[],
+    );
+    // The Job controller labels each pod with its Job's name; a CronJob's Jobs are named
+    // `<cronjob>-<scheduled time in minutes since the epoch>`, from which the launcher tells
+    // the application when this run was scheduled.
+    driver.env.push(EnvVar {
+        name: "SPARKUP_JOB_NAME".into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: "metadata.labels['batch.kubernetes.io/job-name']".into(),
+                api_version: None,
+            }),
+            ..Default::default()
+        }),
+        value: None,
+    });
+    let sidecars: Vec<Container> = (1..=job.workers)
+        .map(|i| {
+            let n = u16::try_from(i).unwrap_or(u16::MAX);
+            let ports = vec![
+                Port::new(&format!("w{i}-rpc"), EXTRA_WORKER_RPC + n),
+                Port::new(&format!("w{i}-http"), EXTRA_WORKER_HTTP + n),
+            ];
+            let mut worker =
+                worker_container(cluster, format!("worker-{i}"), ports, format!("work-{i}"));
+            worker.restart_policy = Some("Always");
+            worker.liveness = None;
+            worker
+        })
+        .collect();
+    let mut scratch = vec!["tmp".to_string()];
+    scratch.extend((1..=job.workers).map(|i| format!("work-{i}")));
+    let mut labels = BTreeMap::from([(LABEL_JOB.to_string(), job_name.to_string())]);
+    labels.extend(spec.labels.clone());
+    let pod = Pod {
+        labels: {
+            let mut l = pod_labels(spec, "driver", &labels);
+            l.insert(LABEL_JOB.into(), job_name.into());
+            l
+        },
+        annotations: pod_annotations(&BTreeMap::new(), config),
+        containers: vec![driver],
+        init_containers: sidecars,
+        restart_policy: Some("Never"),
+        node_selector: &NO_NODE_SELECTOR,
+        tolerations: &[],
+        affinity: None,
+        termination_grace_period_seconds: None,
+        scratch,
+    };
+    JobTemplate {
+        name,
+        job: job_name.to_string(),
+        schedule: job.schedule.as_deref(),
+        time_zone: job.time_zone.as_deref(),
+        concurrency_policy: job.concurrency_policy,
+        starting_deadline_seconds: job.starting_deadline_seconds,
+        successful_jobs_history_limit: job.successful_jobs_history_limit,
+        failed_jobs_history_limit: job.failed_jobs_history_limit,
+        suspend: job.suspend,
+        backoff_limit: job.backoff_limit,
+        active_deadline_seconds: job.active_deadline_seconds,
+        ttl_seconds_after_finished: None,
+        labels: BTreeMap::from([(LABEL_JOB.to_string(), job_name.to_string())]),
+        pod,
     }
 }
 
@@ -379,7 +942,7 @@ fn pod_annotations(extra: &BTreeMap<String, String>, config: &Config) -> BTreeMa
 /// The pod IP from the downward API first: every later variable may refer to it as `$(POD_IP)`,
 /// and Spark daemons must advertise an address other pods can reach, not a pod host name that
 /// no DNS server knows.
-fn container_env(spec: &ClusterSpec, role_env: &[(&str, String)]) -> Vec<EnvVar> {
+fn container_env(role_env: &[(&str, String)], user_env: &BTreeMap<String, String>) -> Vec<EnvVar> {
     let pod_ip = EnvVar {
         name: "POD_IP".into(),
         value_from: Some(EnvVarSource {
@@ -395,7 +958,7 @@ fn container_env(spec: &ClusterSpec, role_env: &[(&str, String)]) -> Vec<EnvVar>
         ("SPARK_PUBLIC_DNS", "$(POD_IP)".to_string()),
         ("SPARK_CONF_DIR", CONF_DIR.to_string()),
     ];
-    let user = spec.env.iter().map(|(k, v)| (k.as_str(), v.clone()));
+    let user = user_env.iter().map(|(k, v)| (k.as_str(), v.clone()));
     std::iter::once(pod_ip)
         .chain(
             fixed
@@ -411,8 +974,8 @@ fn container_env(spec: &ClusterSpec, role_env: &[(&str, String)]) -> Vec<EnvVar>
         .collect()
 }
 
-fn env_from(spec: &ClusterSpec) -> Vec<EnvFromSource> {
-    spec.env_from
+fn env_from(sources: &[EnvFromSpec]) -> Vec<EnvFromSource> {
+    sources
         .iter()
         .map(|source| EnvFromSource {
             prefix: source.prefix.clone(),

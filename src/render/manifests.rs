@@ -90,6 +90,27 @@ pub(crate) fn build(
     Ok(objects)
 }
 
+/// The one Job a `job.yaml` rendered, checked and labelled, without the ApplySet label.
+pub(crate) fn build_run(rendered: &RenderedTemplate, spec: &ClusterSpec) -> Result<Object, Error> {
+    let origin = format!("from template {}", rendered.name);
+    let mut docs: Vec<Value> = crate::values::parse_yaml(&rendered.text)
+        .map_err(|e| Error::manifest(&origin, format!("not valid YAML: {e}")))?;
+    docs.retain(|d| !d.is_null());
+    let doc = match (docs.pop(), docs.is_empty()) {
+        (Some(doc), true) if doc.get("kind").and_then(Value::as_str) == Some("Job") => doc,
+        _ => return Err(Error::manifest(origin, "expected exactly one Job")),
+    };
+    let mut object = check_object(doc, spec, &origin)?;
+    if let Some(labels) = object
+        .value
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        labels.remove(applyset::LABEL_PART_OF);
+    }
+    Ok(object)
+}
+
 fn check_object(doc: Value, spec: &ClusterSpec, origin: &str) -> Result<Object, Error> {
     let field = |name: &str| doc.get(name).and_then(Value::as_str).map(str::to_owned);
     let (Some(api_version), Some(kind)) = (field("apiVersion"), field("kind")) else {

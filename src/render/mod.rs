@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::values::Cluster;
+use crate::values::spec::JobSpec;
 pub use compose::Compose;
 pub use manifests::Object;
 pub use output::{Format, format_all, to_yaml, write_dir};
@@ -35,7 +36,89 @@ pub fn render(cluster: &Cluster, opts: &RenderOptions) -> Result<Vec<Object>, Er
     manifests::build(&rendered, &cluster.spec)
 }
 
+/// One run of a job: the Job `name` for the application `job` (its key under `jobs`, or the name
+/// of an application given on the command line), rendered from `job.yaml` with the cluster's
+/// context, checked and labelled like the cluster's objects but no member of its ApplySet, so
+/// that an apply never prunes a run in progress.
+pub fn job_run(
+    cluster: &Cluster,
+    opts: &RenderOptions,
+    key: &str,
+    job: &JobSpec,
+    name: &str,
+    ttl_seconds_after_finished: Option<u32>,
+) -> Result<Object, Error> {
+    let context = context::Context::new(cluster);
+    let mut template = context::job_template(cluster, &context.config, key, job, name.to_string());
+    template.ttl_seconds_after_finished = ttl_seconds_after_finished;
+    let rendered = templates::render_job(
+        &context::JobContext {
+            cluster: &context,
+            job: &template,
+        },
+        opts,
+    )?;
+    manifests::build_run(&rendered, &cluster.spec)
+}
+
 /// The same cluster as a docker-compose file, with what compose could not express.
 pub fn compose(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, Error> {
     compose::build(cluster, opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::ValuesOptions;
+
+    #[test]
+    fn a_run_is_a_job_of_the_instance_but_no_member_of_its_applyset() {
+        let cluster = crate::load(&ValuesOptions {
+            profile: "dev".into(),
+            files: vec![],
+            sets: vec!["sparkConf.spark.executor.memory=512m".into()],
+        })
+        .unwrap();
+        let job = JobSpec {
+            app: "/code/etl.py".into(),
+            args: vec!["--day".into(), "2026-11-21".into()],
+            workers: 1,
+            ..JobSpec::default()
+        };
+        let run = job_run(
+            &cluster,
+            &RenderOptions::default(),
+            "etl",
+            &job,
+            "spark-etl-1",
+            Some(60),
+        )
+        .unwrap();
+        assert_eq!(run.id(), "Job/spark-etl-1");
+        let labels = &run.value["metadata"]["labels"];
+        assert_eq!(labels["sparkup.io/job"], "etl");
+        assert_eq!(labels["app.kubernetes.io/instance"], "spark");
+        assert!(
+            labels.get(crate::applyset::LABEL_PART_OF).is_none(),
+            "{labels}"
+        );
+        let spec = &run.value["spec"];
+        assert_eq!(spec["ttlSecondsAfterFinished"], 60);
+        assert_eq!(spec["backoffLimit"], 0);
+        let pod = &spec["template"]["spec"];
+        assert_eq!(pod["restartPolicy"], "Never");
+        assert_eq!(
+            pod["containers"][0]["args"],
+            serde_json::json!([
+                "submit",
+                "--name",
+                "etl",
+                "/code/etl.py",
+                "--day",
+                "2026-11-21"
+            ])
+        );
+        assert_eq!(pod["initContainers"][0]["restartPolicy"], "Always");
+        assert_eq!(pod["initContainers"][0]["name"], "worker-1");
+    }
 }

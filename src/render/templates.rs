@@ -23,15 +23,22 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("config.yaml", include_str!("../../templates/config.yaml")),
     ("storage.yaml", include_str!("../../templates/storage.yaml")),
     (
-        "master-service.yaml",
-        include_str!("../../templates/master-service.yaml"),
+        "services.yaml",
+        include_str!("../../templates/services.yaml"),
     ),
     (
         "workloads.yaml",
         include_str!("../../templates/workloads.yaml"),
     ),
+    ("jobs.yaml", include_str!("../../templates/jobs.yaml")),
+    ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
     ("_pod.yaml", include_str!("../../templates/_pod.yaml")),
+    ("_job.yaml", include_str!("../../templates/_job.yaml")),
 ];
+
+/// One run of a job, rendered for `sparkup submit`, not with the cluster.
+pub(crate) const JOB_TEMPLATE: (&str, &str) =
+    ("job.yaml", include_str!("../../templates/job.yaml"));
 
 /// The docker-compose template; `--templates DIR` replaces it with `DIR/compose.yml`.
 pub(crate) const COMPOSE_TEMPLATE: (&str, &str) =
@@ -55,7 +62,10 @@ pub(crate) fn render(
     let env = environment(&sources)?;
     let context = Value::from(minijinja::value::Serde(Context::new(cluster)));
     let mut out = Vec::new();
-    for (name, _) in sources.iter().filter(|(name, _)| !name.starts_with('_')) {
+    let cluster_templates = sources
+        .iter()
+        .filter(|(name, _)| !name.starts_with('_') && *name != JOB_TEMPLATE.0);
+    for (name, _) in cluster_templates {
         let text = env
             .get_template(name)
             .and_then(|t| t.render(&context))
@@ -66,6 +76,28 @@ pub(crate) fn render(
         });
     }
     Ok(out)
+}
+
+/// Renders one run of a job (`job.yaml`) with the cluster's context and `job`.
+pub(crate) fn render_job(
+    context: &impl serde::Serialize,
+    opts: &RenderOptions,
+) -> Result<RenderedTemplate, Error> {
+    let mut sources = template_sources(opts.templates.as_deref())?;
+    if !sources.iter().any(|(n, _)| n == JOB_TEMPLATE.0) {
+        sources.push((JOB_TEMPLATE.0.to_string(), JOB_TEMPLATE.1.to_string()));
+    }
+    let env = environment(&sources)?;
+    let context = Value::from(minijinja::value::Serde(context));
+    let name = JOB_TEMPLATE.0;
+    let text = env
+        .get_template(name)
+        .and_then(|t| t.render(&context))
+        .map_err(|e| template_error(name, &e))?;
+    Ok(RenderedTemplate {
+        name: name.to_string(),
+        text,
+    })
 }
 
 /// Renders the docker-compose file from its context (YAML text, not yet checked).

@@ -3,6 +3,7 @@
 //! Nothing here knows about values files, templates or Kubernetes.
 
 pub(crate) mod conf;
+pub(crate) mod fit;
 #[cfg(feature = "kube")]
 pub(crate) mod master;
 pub(crate) mod sizing;

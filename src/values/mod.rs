@@ -82,6 +82,9 @@ fn typed(tree: &Tree) -> Result<Cluster, Error> {
     })?;
     let mut problems = validate::check(&spec, &tree.value);
     let sizing = sizing::compute(&spec).map_err(|e| problems.extend(e)).ok();
+    if let Some(sizing) = &sizing {
+        problems.extend(sizing::check_applications(&spec, sizing));
+    }
     match sizing {
         Some(sizing) if problems.is_empty() => Ok(Cluster { spec, sizing }),
         _ => Err(Error::Values(problems)),

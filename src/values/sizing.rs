@@ -3,7 +3,10 @@
 
 use super::quantity::{MIB, Quantity};
 use super::spec::ClusterSpec;
-use crate::error::ValueError;
+use std::collections::BTreeMap;
+
+use crate::error::{ValueError, path_key};
+use crate::spark::fit::{self, Capacity};
 use crate::spark::sizing::{
     MIN_DAEMON_MIB, MIN_EXECUTOR_MIB, MIN_MASTER_MIB, MIN_OVERHEAD_MIB, Sizing,
     executors_per_worker, master_heap_mib, min_worker_limit_mib, overhead_mib, worker_memory_mib,
@@ -137,6 +140,44 @@ fn worker_memory(spec: &ClusterSpec, daemon_mib: u64, executors: u64) -> Result<
         ));
     }
     Ok(worker_memory_mib(mib(limit), daemon_mib, executors))
+}
+
+/// What the cluster offers an application that brings `extra_workers` of its own.
+pub(crate) fn capacity(spec: &ClusterSpec, sizing: &Sizing, extra_workers: u32) -> Capacity {
+    Capacity {
+        worker_cores: sizing.worker_cores,
+        worker_memory_mib: sizing.worker_memory_mib,
+        workers: u64::from(spec.workers.replicas) + u64::from(extra_workers),
+    }
+}
+
+/// Every defined application (`jobs`, the Connect server) checked against what the workers offer:
+/// one that can never get an executor is refused here, before anything is applied.
+pub(super) fn check_applications(spec: &ClusterSpec, sizing: &Sizing) -> Vec<ValueError> {
+    let mut errors = Vec::new();
+    let mut check = |owner: String, own: &BTreeMap<String, String>, extra_workers: u32| {
+        let mut conf = spec.spark_conf.clone();
+        conf.extend(own.clone());
+        let capacity = capacity(spec, sizing, extra_workers);
+        for misfit in fit::check(&conf, &capacity) {
+            let field = match own.contains_key(misfit.key) {
+                true => path_key(&format!("{owner}.conf"), misfit.key),
+                false => format!("{} (for {owner})", path_key("sparkConf", misfit.key)),
+            };
+            errors.push(ValueError::invalid(
+                field,
+                &crate::error::quote(&misfit.value),
+                misfit.expected,
+            ));
+        }
+    };
+    for (name, job) in &spec.jobs {
+        check(path_key("jobs", name), &job.conf, job.workers);
+    }
+    if spec.connect.enabled {
+        check("connect".into(), &spec.connect.conf, 0);
+    }
+    errors
 }
 
 #[cfg(test)]

@@ -39,10 +39,133 @@ pub struct ClusterSpec {
     pub security_context: SecuritySpec,
     pub master: MasterSpec,
     pub workers: WorkerSpec,
-    /// PersistentVolumeClaims mounted into the master and every worker.
+    /// PersistentVolumeClaims mounted into the master, every worker and every driver.
     pub storage: Vec<StorageSpec>,
+    /// The history server, and event logs for every driver sparkup starts.
+    pub history: HistorySpec,
+    /// A Spark Connect server: a long-running driver that clients reach on one port.
+    pub connect: ConnectSpec,
+    pub rbac: RbacSpec,
+    /// Named applications: run with `sparkup submit --job NAME`, or on a `schedule` (a CronJob).
+    pub jobs: BTreeMap<String, JobSpec>,
     /// What only `sparkup compose` uses.
     pub compose: ComposeSpec,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HistorySpec {
+    pub enabled: bool,
+    /// Where drivers write event logs and the history server reads them: a path on one of the
+    /// `storage` claims (`/events` under a claim mounted at `/events` or above), or a URL Spark
+    /// can write to (`s3a://bucket/events`, `hdfs://…`).
+    pub log_directory: String,
+    pub port: u16,
+    pub resources: Resources,
+    pub cleaner: CleanerSpec,
+}
+
+/// The history server's removal of old event logs (`spark.history.fs.cleaner.*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CleanerSpec {
+    pub enabled: bool,
+    /// How often it runs, as Spark writes durations: `1d`, `12h`.
+    pub interval: String,
+    /// Logs older than this go.
+    pub max_age: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConnectSpec {
+    pub enabled: bool,
+    /// The gRPC port clients use (`sc://host:port`).
+    pub port: u16,
+    /// The server is a driver: its heap comes from this memory limit.
+    pub resources: Resources,
+    /// Spark properties for the server only (on top of `sparkConf`).
+    pub conf: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RbacSpec {
+    /// A ServiceAccount `<name>-submitter` with a Role that allows exactly what
+    /// `sparkup submit` does, for pipelines that submit from inside the cluster.
+    pub submitter: bool,
+}
+
+/// One application. Every field but `app` has a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct JobSpec {
+    /// The application: a path in the pod (`/code/etl.py`, `/code/etl.jar` on a claim), or a URL
+    /// Spark can fetch (`https://…`, `s3a://…`, `local:///…` in the image).
+    pub app: String,
+    /// Main class of a jar application.
+    #[serde(rename = "class", skip_serializing_if = "Option::is_none")]
+    pub main_class: Option<String>,
+    pub args: Vec<String>,
+    /// Spark properties for this application (on top of `sparkConf`).
+    pub conf: BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
+    pub env_from: Vec<EnvFromSpec>,
+    /// The driver's container; its heap (`spark.driver.memory`) comes from the memory limit.
+    pub resources: Resources,
+    /// Cron schedule (`0 2 * * *`): the job becomes a CronJob.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    pub concurrency_policy: ConcurrencyPolicy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub starting_deadline_seconds: Option<u32>,
+    pub successful_jobs_history_limit: u32,
+    pub failed_jobs_history_limit: u32,
+    pub suspend: bool,
+    /// Retries of a failed driver; 0 by default, since a half-finished run that starts again
+    /// may write its output twice.
+    pub backoff_limit: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_deadline_seconds: Option<u32>,
+    /// Extra workers that start with the driver, register with the master, and leave when it
+    /// ends (native sidecar containers, Kubernetes 1.29 or later); sized like `workers`.
+    pub workers: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConcurrencyPolicy {
+    Allow,
+    Forbid,
+    Replace,
+}
+
+impl Default for JobSpec {
+    fn default() -> Self {
+        JobSpec {
+            app: String::new(),
+            main_class: None,
+            args: Vec::new(),
+            conf: BTreeMap::new(),
+            env: BTreeMap::new(),
+            env_from: Vec::new(),
+            resources: Resources {
+                requests: amounts("500m", "1Gi"),
+                limits: amounts("1", "1Gi"),
+            },
+            schedule: None,
+            time_zone: None,
+            concurrency_policy: ConcurrencyPolicy::Forbid,
+            starting_deadline_seconds: None,
+            successful_jobs_history_limit: 3,
+            failed_jobs_history_limit: 1,
+            suspend: false,
+            backoff_limit: 0,
+            active_deadline_seconds: None,
+            workers: 0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -289,6 +412,31 @@ impl Default for ClusterSpec {
                 pod_annotations: BTreeMap::new(),
             },
             storage: Vec::new(),
+            history: HistorySpec {
+                enabled: false,
+                log_directory: "/events".into(),
+                port: 18080,
+                resources: Resources {
+                    requests: amounts("250m", "1Gi"),
+                    limits: amounts("1", "1Gi"),
+                },
+                cleaner: CleanerSpec {
+                    enabled: true,
+                    interval: "1d".into(),
+                    max_age: "7d".into(),
+                },
+            },
+            connect: ConnectSpec {
+                enabled: false,
+                port: 15002,
+                resources: Resources {
+                    requests: amounts("1", "2Gi"),
+                    limits: amounts("2", "2Gi"),
+                },
+                conf: BTreeMap::new(),
+            },
+            rbac: RbacSpec { submitter: false },
+            jobs: BTreeMap::new(),
             compose: ComposeSpec {
                 publish_address: "127.0.0.1".into(),
             },

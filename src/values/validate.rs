@@ -12,7 +12,7 @@ use serde::Serialize;
 use k8s_openapi::api::core::v1::Toleration;
 use serde_json::Value;
 
-use super::spec::{ClusterSpec, EnvFromSpec, Ports, Resources, StorageSpec};
+use super::spec::{ClusterSpec, EnvFromSpec, JobSpec, Ports, Resources, StorageSpec};
 use crate::error::{ValueError, path_key, quote};
 use crate::json::{first_defaulted_key, first_lost_key};
 use crate::spark::conf as spark_conf;
@@ -49,7 +49,16 @@ pub(crate) const RESERVED_ENV: &[&str] = &[
     "SPARK_WORKER_DIR",
     "SPARK_LOCAL_DIRS",
     "SPARK_WORKER_DECOMMISSION",
+    "SPARK_DRIVER_MEMORY",
+    "SPARK_DRIVER_PORT",
+    "SPARK_BLOCKMANAGER_PORT",
+    "SPARKUP_JOB_NAME",
+    "SPARKUP_SCHEDULED_TIME",
+    "SPARKUP_EVENT_LOG_DIR",
 ];
+
+/// Longest CronJob name: the controller appends `-<11 digits>` for each Job's name.
+const MAX_CRONJOB_NAME: usize = 52;
 
 /// Paths the pods use for configuration and scratch space.
 const RESERVED_MOUNTS: &[&str] = &["/opt/spark", "/etc/sparkup", "/tmp"];
@@ -84,14 +93,15 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_metadata(&mut r, "labels", &spec.labels, true);
     check_metadata(&mut r, "annotations", &spec.annotations, false);
     check_env(spec, &mut r);
-    for (key, value) in &spec.spark_conf {
-        if let Err(e) = spark_conf::check_entry(key, value) {
-            r.0.push(ValueError::new(path_key("sparkConf", key), e));
-        }
-    }
+    check_conf(&mut r, "sparkConf", &spec.spark_conf);
     check_security(spec, &mut r);
     check_roles(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
+    check_history(spec, &mut r);
+    check_connect(spec, &mut r);
+    for (name, job) in &spec.jobs {
+        check_job(spec, &mut r, name, job);
+    }
     if spec
         .compose
         .publish_address
@@ -199,7 +209,11 @@ fn check_env(spec: &ClusterSpec, r: &mut Report) {
 }
 
 fn check_env_from(r: &mut Report, i: usize, source: &EnvFromSpec) {
-    let path = format!("envFrom[{i}]");
+    check_env_from_at(r, &format!("envFrom[{i}]"), source);
+}
+
+fn check_env_from_at(r: &mut Report, path: &str, source: &EnvFromSpec) {
+    let path = path.to_string();
     match (&source.secret, &source.config_map) {
         (Some(name), None) => check_subdomain(r, format!("{path}.secret"), name),
         (None, Some(name)) => check_subdomain(r, format!("{path}.configMap"), name),
@@ -215,6 +229,195 @@ fn check_env_from(r: &mut Report, i: usize, source: &EnvFromSpec) {
     {
         r.invalid(format!("{path}.prefix"), prefix, "letters, digits and '_'");
     }
+}
+
+/// Spark properties as `spark-defaults.conf` or `--conf` can carry them.
+fn check_conf(r: &mut Report, path: &str, conf: &BTreeMap<String, String>) {
+    for (key, value) in conf {
+        if let Err(e) = spark_conf::check_entry(key, value) {
+            r.0.push(ValueError::new(path_key(path, key), e));
+        }
+    }
+}
+
+/// The event log folder: a URL, or a path on a claim every driver and the history server mount.
+fn check_history(spec: &ClusterSpec, r: &mut Report) {
+    let history = &spec.history;
+    check_resources(r, "history.resources", &history.resources);
+    if history.port == 0 {
+        r.number("history.port", 0, "a port from 1 to 65535");
+    }
+    for (field, value) in [
+        ("interval", &history.cleaner.interval),
+        ("maxAge", &history.cleaner.max_age),
+    ] {
+        if spark_duration(value).is_none() {
+            r.invalid(
+                format!("history.cleaner.{field}"),
+                value,
+                "a duration as Spark writes it, such as 12h or 7d",
+            );
+        }
+    }
+    if !history.enabled {
+        return;
+    }
+    let dir = history.log_directory.as_str();
+    if dir.contains("://") {
+        return;
+    }
+    let mounts: Vec<&str> = spec
+        .storage
+        .iter()
+        .filter(|s| !s.read_only)
+        .map(|s| s.mount_path.as_str())
+        .collect();
+    let on_a_claim = dir.starts_with('/')
+        && !dir.split('/').any(|p| p == "." || p == "..")
+        && mounts
+            .iter()
+            .any(|m| dir == *m || dir.starts_with(&format!("{m}/")));
+    if !on_a_claim {
+        let where_ = match mounts.is_empty() {
+            true => "no writable claim is mounted: add one under `storage`".to_string(),
+            false => format!("writable claims are mounted at {}", mounts.join(", ")),
+        };
+        r.invalid(
+            "history.logDirectory",
+            dir,
+            format!(
+                "a folder on a writable storage claim, which every driver and the history server \
+                 mount ({where_}), or a URL such as s3a://bucket/spark-events"
+            ),
+        );
+    }
+}
+
+/// `7d`, `12h`, `30min`, `90s`, `500ms`: Spark's time strings.
+fn spark_duration(text: &str) -> Option<u64> {
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    ["ms", "s", "m", "min", "h", "d", "us"]
+        .contains(&unit)
+        .then_some(n)
+}
+
+fn check_connect(spec: &ClusterSpec, r: &mut Report) {
+    check_resources(r, "connect.resources", &spec.connect.resources);
+    if spec.connect.port == 0 {
+        r.number("connect.port", 0, "a port from 1 to 65535");
+    }
+    check_conf(r, "connect.conf", &spec.connect.conf);
+}
+
+fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &JobSpec) {
+    let path = path_key("jobs", name);
+    let object_name = format!("{}-{name}", spec.name);
+    if !is_dns1123_label(name) {
+        r.invalid(&path, name, DNS1123_LABEL);
+    } else if object_name.len() > MAX_CRONJOB_NAME {
+        r.invalid(
+            &path,
+            name,
+            format!(
+                "a shorter name: {object_name:?} (instance name, '-', job name) may have at most \
+                 {MAX_CRONJOB_NAME} characters"
+            ),
+        );
+    }
+    if job.app.trim().is_empty() {
+        r.0.push(ValueError::new(
+            format!("{path}.app"),
+            "missing: the application to run, e.g. /code/etl.py or /code/etl.jar with `class`",
+        ));
+    } else if job.app.chars().any(char::is_control) {
+        r.invalid(format!("{path}.app"), &job.app, "a path or URL on one line");
+    }
+    if let Some(class) = &job.main_class
+        && (class.is_empty()
+            || !class
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._$".contains(c)))
+    {
+        r.invalid(
+            format!("{path}.class"),
+            class,
+            "a Java class name such as com.example.Etl",
+        );
+    }
+    check_conf(r, &format!("{path}.conf"), &job.conf);
+    for key in job.env.keys() {
+        let field = path_key(&format!("{path}.env"), key);
+        if !is_env_name(key) {
+            r.invalid(
+                field,
+                key,
+                "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
+            );
+        } else if RESERVED_ENV.contains(&key.as_str()) {
+            r.invalid(field, key, "a variable sparkup does not set itself");
+        }
+    }
+    for (i, source) in job.env_from.iter().enumerate() {
+        check_env_from_at(r, &format!("{path}.envFrom[{i}]"), source);
+    }
+    check_resources(r, &format!("{path}.resources"), &job.resources);
+    if let Some(schedule) = &job.schedule
+        && !is_cron_schedule(schedule)
+    {
+        r.invalid(
+            format!("{path}.schedule"),
+            schedule,
+            "a cron schedule of five fields such as \"0 2 * * *\", or @hourly, @daily, @weekly, \
+             @monthly, @yearly (put a time zone in `timeZone`)",
+        );
+    }
+    if let Some(zone) = &job.time_zone {
+        let valid = !zone.is_empty()
+            && zone
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+-/".contains(c));
+        if !valid {
+            r.invalid(
+                format!("{path}.timeZone"),
+                zone,
+                "a time zone name such as Europe/Berlin or Etc/UTC",
+            );
+        }
+    }
+    if job.workers > MAX_JOB_WORKERS {
+        r.number(
+            format!("{path}.workers"),
+            job.workers,
+            format!("at most {MAX_JOB_WORKERS} extra workers in one driver pod"),
+        );
+    }
+}
+
+/// Extra workers are containers of the driver's pod; each needs its own ports.
+pub(crate) const MAX_JOB_WORKERS: u32 = 8;
+
+/// What the CronJob controller accepts: five fields, or one of its descriptors.
+fn is_cron_schedule(schedule: &str) -> bool {
+    const DESCRIPTORS: &[&str] = &[
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    if fields.len() == 1 {
+        return DESCRIPTORS.contains(&fields[0]);
+    }
+    fields.len() == 5
+        && fields.iter().all(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*,-/?".contains(c))
+        })
 }
 
 fn check_security(spec: &ClusterSpec, r: &mut Report) {

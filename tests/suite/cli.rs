@@ -77,6 +77,8 @@ fn json_output_is_a_list_of_the_same_objects() {
             "PersistentVolumeClaim",
             "PersistentVolumeClaim",
             "Service",
+            "Service",
+            "Deployment",
             "Deployment",
             "Deployment"
         ]
@@ -134,13 +136,15 @@ fn output_dir_holds_one_file_per_object_and_a_kustomization() {
             "02-persistentvolumeclaim-spark-code.yaml",
             "03-persistentvolumeclaim-spark-data.yaml",
             "04-service-spark-master.yaml",
-            "05-deployment-spark-master.yaml",
-            "06-deployment-spark-worker.yaml",
+            "05-service-spark-history.yaml",
+            "06-deployment-spark-master.yaml",
+            "07-deployment-spark-worker.yaml",
+            "08-deployment-spark-history.yaml",
             "kustomization.yaml",
         ]
     );
     let kustomization = std::fs::read_to_string(out.join("kustomization.yaml")).unwrap();
-    assert!(kustomization.contains("  - 06-deployment-spark-worker.yaml\n"));
+    assert!(kustomization.contains("  - 07-deployment-spark-worker.yaml\n"));
 
     // A second render replaces the first: objects no longer rendered leave the folder.
     let run = sparkup(&["render", "--profile", "dev", "--output-dir", out_str]);

@@ -26,6 +26,23 @@ fn every_profile_values_to_its_snapshot() {
     snapshot_every_profile("values");
 }
 
+/// Values files that reach what no profile does (jobs, the history and Connect servers).
+#[test]
+fn every_valid_fixture_renders_and_composes_to_its_snapshots() {
+    insta::glob!("fixtures/valid/*.yaml", |path| {
+        let file = path.to_str().expect("fixture path");
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("fixture name");
+        for command in ["render", "compose"] {
+            let run = sparkup(&[command, "-f", file]);
+            assert_eq!(run.code, Some(0), "{command} {file}: {}", run.stderr);
+            insta::assert_snapshot!(format!("{command}-values-{stem}"), run.stdout);
+        }
+    });
+}
+
 #[test]
 fn every_invalid_fixture_is_rejected_with_its_snapshotted_message() {
     insta::glob!("fixtures/invalid/*.yaml", |path| {

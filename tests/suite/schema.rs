@@ -6,6 +6,9 @@
 
 use std::process::Command;
 
+/// Values files that reach template branches no profile does.
+const VALID_FIXTURES: &[&str] = &["jobs"];
+
 /// The API version the manifests target, as k8s-openapi's `v1_33` feature does.
 const KUBERNETES_VERSION: &str = "1.33.0";
 
@@ -51,6 +54,12 @@ fn every_profile_passes_strict_schema_validation() {
 #[test]
 #[ignore = "needs kubernetes-validate; run by the README's test command"]
 fn every_template_branch_passes_strict_schema_validation() {
+    for fixture in VALID_FIXTURES {
+        validate(
+            fixture,
+            &["-f", &format!("tests/suite/fixtures/valid/{fixture}.yaml")],
+        );
+    }
     validate(
         "replication-controllers",
         &[
@@ -122,16 +131,21 @@ fn every_compose_file_passes_the_compose_specification() {
     let dir = std::env::temp_dir().join(format!("sparkup-compose-schema-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
-    for profile in sparkup::values::profiles::names() {
-        let file = dir.join(format!("{profile}.yaml"));
-        let run = crate::common::sparkup(&[
-            "compose",
-            "--profile",
-            profile,
-            "-o",
-            file.to_str().unwrap(),
-        ]);
-        assert_eq!(run.code, Some(0), "{profile}: {}", run.stderr);
+    let fixtures = VALID_FIXTURES
+        .iter()
+        .map(|f| (*f, format!("tests/suite/fixtures/valid/{f}.yaml")));
+    let cases = sparkup::values::profiles::names()
+        .map(|p| (p, String::new()))
+        .chain(fixtures);
+    for (name, values) in cases {
+        let file = dir.join(format!("{name}.yaml"));
+        let mut args = vec!["compose", "-o", file.to_str().unwrap()];
+        match values.is_empty() {
+            true => args.extend(["--profile", name]),
+            false => args.extend(["-f", values.as_str()]),
+        }
+        let run = crate::common::sparkup(&args);
+        assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
         files.push(file.display().to_string());
     }
     let out = Command::new("check-jsonschema")

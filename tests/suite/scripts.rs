@@ -140,15 +140,70 @@ fn daemons_start_through_spark_class_on_the_pod_address() {
          -Dspark.worker.decommission.signal=TERM\n"
     );
     let driver = run(&home, &["submit", "--class", "A", "app.jar"], &[]);
+    let driver = stdout(&driver);
     assert!(
-        stdout(&driver).starts_with(
+        driver.starts_with(
             "spark-submit --conf spark.driver.host=10.1.2.3 --conf \
              spark.driver.bindAddress=10.1.2.3 --conf spark.driver.port=7079 --conf \
-             spark.blockManager.port=7080 --class A app.jar\n"
+             spark.blockManager.port=7080 --conf spark.sparkup.scheduledTime="
+        ),
+        "{driver}"
+    );
+    assert!(driver.contains("Z --class A app.jar\n"), "{driver}");
+    let connect = run(
+        &home,
+        &["connect", "--conf", "a=b"],
+        &[("SPARK_CONNECT_PORT", "15003")],
+    );
+    assert!(
+        stdout(&connect).contains(
+            " --class org.apache.spark.sql.connect.service.SparkConnectServer --name Spark \
+             Connect server --conf spark.connect.grpc.binding.port=15003 --conf a=b\n"
         ),
         "{}",
-        stdout(&driver)
+        stdout(&connect)
     );
+}
+
+/// A CronJob names each Job after the minute it was scheduled for; the driver sees that time.
+#[test]
+fn a_scheduled_run_knows_when_it_was_due() {
+    let home = fake_spark_home("scheduled");
+    let show = ["submit", "app.py"];
+    let due = |job: &str| {
+        let out = stdout(&run(&home, &show, &[("SPARKUP_JOB_NAME", job)]));
+        out.split("spark.sparkup.scheduledTime=")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    // 29412000 minutes after the epoch.
+    assert_eq!(due("spark-nightly-29412000"), "2025-12-03T00:00:00Z");
+    assert_eq!(due("spark-nightly-29412000-x7k2"), "2025-12-03T00:00:00Z");
+    // Any other run was due when it started.
+    let now = due("spark-report-adhoc");
+    assert!(now.starts_with("20") && now.ends_with('Z'), "{now}");
+    assert_ne!(now, "2025-12-03T00:00:00Z");
+}
+
+/// The event log folder on a claim is created before the driver or history server needs it.
+#[test]
+fn the_event_log_folder_is_created_first() {
+    let home = fake_spark_home("events");
+    let dir = home.join("claims/events/apps");
+    let dir_text = dir.to_str().unwrap();
+    let out = run(&home, &["history"], &[("SPARKUP_EVENT_LOG_DIR", dir_text)]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(dir.is_dir());
+    assert!(stdout(&out).starts_with("spark-class org.apache.spark.deploy.history.HistoryServer"));
+    // A URL is Spark's to handle.
+    let out = run(
+        &home,
+        &["history"],
+        &[("SPARKUP_EVENT_LOG_DIR", "s3a://b/e")],
+    );
+    assert!(out.status.success(), "{out:?}");
 }
 
 /// `docker/verify-sha512.sh` on a tarball stand-in and checksum files in both layouts Apache has
