@@ -125,7 +125,7 @@ pub struct DeleteArgs {
 }
 
 /// `90`, `90s`, `10m`, `1h`: how long `apply` waits.
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
     /// A week: longer is a mistake, not a wait.
     const MAX: Duration = Duration::from_secs(7 * 24 * 3600);
     parse_bounded(

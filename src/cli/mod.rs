@@ -6,6 +6,8 @@ mod args;
 mod kube;
 mod print;
 mod render;
+#[cfg(feature = "kube")]
+mod submit;
 
 use std::process::ExitCode;
 
@@ -18,6 +20,8 @@ pub use kube::{
     ApplyArgs, DeleteArgs, DiffArgs, DiffFormat, KubeArgs, StatusArgs, apply_command, diff_command,
 };
 pub use print::EXIT_ERROR;
+#[cfg(feature = "kube")]
+pub use submit::{SubmitArgs, build as build_submission};
 
 /// The exit code for an error: 3 when `apply` applied everything but the cluster was not up in
 /// time, 2 for everything else (bad input, an API error, a workload that cannot start).
@@ -82,6 +86,16 @@ pub enum Command {
         sparkup delete --profile dev -n spark-dev\n  \
         sparkup delete --profile dev -n spark-dev --purge")]
     Delete(DeleteArgs),
+    #[cfg(feature = "kube")]
+    /// Run an application on the cluster as a Job: follow the driver's log, exit with its code
+    #[command(after_help = "Examples:\n  \
+        sparkup submit -p prod /code/etl.py --day 2026-11-21\n  \
+        sparkup submit -p prod --class com.example.Etl /code/etl.jar\n  \
+        sparkup submit -p dev ./wordcount.py --conf spark.executor.memory=512m\n  \
+        sparkup submit -p prod --job nightly --detach\n\n\
+        Exit code: the driver's; 2 for bad input or an API error, 3 when --timeout ran out,\n\
+        130 when interrupted (the Job is deleted, which stops the application).")]
+    Submit(SubmitArgs),
     /// Print the fully merged values, with every default
     #[command(after_help = "Examples:\n  \
         sparkup values --profile prod\n  \
@@ -107,6 +121,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Delete(args) => {
             kube::run(&args.kube, kube::Operation::Delete { purge: args.purge })
         }
+        #[cfg(feature = "kube")]
+        Command::Submit(args) => submit::submit_command(&args),
         Command::Profiles => {
             let mut text = String::new();
             for name in profiles::names() {

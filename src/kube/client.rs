@@ -388,6 +388,68 @@ impl ApiServer {
         }
     }
 
+    /// Creates an object (POST); an existing one of the same name is a 409 error.
+    pub(crate) async fn create(&self, kind: &KindInfo, object: &Value) -> Result<Value, KubeError> {
+        let name = str_at(object, "/metadata/name").unwrap_or("");
+        let namespace = str_at(object, "/metadata/namespace");
+        let action = format!("create {}", object_id(kind.kind, name));
+        let body = serde_json::to_vec(object).expect("JSON");
+        let request = requests_for(kind, namespace).create(
+            &PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..Default::default()
+            },
+            body,
+        );
+        self.send(built(request, &action)?, &action).await
+    }
+
+    /// A JSON merge patch of one object (metadata such as ownerReferences).
+    pub(crate) async fn merge_patch(
+        &self,
+        kind: &KindInfo,
+        namespace: &str,
+        name: &str,
+        patch: &Value,
+    ) -> Result<Value, KubeError> {
+        let action = format!("update {}", object_id(kind.kind, name));
+        let params = PatchParams {
+            field_manager: Some(MANAGER.into()),
+            ..Default::default()
+        };
+        let request =
+            requests_for(kind, Some(namespace)).patch(name, &params, &Patch::Merge(patch));
+        self.send(built(request, &action)?, &action).await
+    }
+
+    /// Follows a container's log, each line with the kubelet's timestamp, from `since` (RFC
+    /// 3339, whole seconds) when given. The stream ends when the container does, or when the
+    /// connection does.
+    pub(crate) async fn follow_log(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        since: Option<&str>,
+    ) -> Result<impl futures::AsyncBufRead + use<>, KubeError> {
+        let pods = k8s_openapi::api::core::v1::Pod::url_path(&(), Some(namespace));
+        let mut uri = format!("{pods}/{pod}/log?container={container}&follow=true&timestamps=true");
+        if let Some(since) = since {
+            uri.push_str(&format!("&sinceTime={since}"));
+        }
+        let action = format!("read the log of pod {pod}");
+        let request = Request::get(uri).body(Vec::new()).expect("valid request");
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = tokio::time::timeout(self.timeout, self.client.request_stream(request))
+            .await
+            .map_err(|_| KubeError::Timeout {
+                target: self.target.clone(),
+                action: action.clone(),
+                after: self.timeout,
+            })?;
+        response.map_err(|e| self.error(e, &action))
+    }
+
     /// GET through the API server's service proxy (the Spark master's `/json/`): kube has no
     /// request builder for it.
     pub(crate) async fn proxy_get(

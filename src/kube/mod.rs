@@ -1,4 +1,5 @@
-//! Talking to the Kubernetes API server: plan (diff), apply, wait, status and delete.
+//! Talking to the Kubernetes API server: plan (diff), apply, wait, status, delete, and runs of
+//! applications (submit).
 //!
 //! Each operation is a plain async function over an [`ApiServer`], the cluster's values and its
 //! rendered objects. Paths come from the kind table (no API discovery), the instance's objects
@@ -15,6 +16,7 @@ mod plan;
 mod pods;
 mod roll;
 mod status;
+mod submit;
 mod wait;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};
@@ -25,4 +27,5 @@ pub use diff::{DiffOptions, diff_json, diff_text};
 pub use plan::{Action, Change, PlanOptions, Summary, plan};
 pub use roll::{StalePods, roll, stale_pods};
 pub use status::{Row, StatusReport, status, status_table};
+pub use submit::{Outcome, Submission, SubmitOptions, submit};
 pub use wait::{Progress, WaitOptions, wait};

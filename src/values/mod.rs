@@ -69,6 +69,15 @@ pub fn load(opts: &ValuesOptions) -> Result<Cluster, Error> {
     typed(&tree)
 }
 
+/// What the cluster offers an application that brings `extra_workers` of its own.
+#[cfg(feature = "kube")]
+pub(crate) fn sizing_capacity(
+    cluster: &Cluster,
+    extra_workers: u32,
+) -> crate::spark::fit::Capacity {
+    sizing::capacity(&cluster.spec, &cluster.sizing, extra_workers)
+}
+
 /// The built-in defaults as the bottom layer of the merge.
 fn defaults() -> Value {
     serde_json::to_value(ClusterSpec::default()).expect("the defaults serialize to JSON")

@@ -24,7 +24,7 @@ fn files_in(dir: &Path) -> Vec<String> {
 #[test]
 fn help_is_available_for_every_command_with_examples() {
     for command in [
-        "render", "compose", "values", "profiles", "apply", "diff", "status", "delete",
+        "render", "compose", "values", "profiles", "apply", "diff", "status", "delete", "submit",
     ] {
         let run = sparkup(&[command, "--help"]);
         assert_eq!(run.code, Some(0), "{command}");

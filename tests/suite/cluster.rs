@@ -1114,3 +1114,319 @@ fn the_binary_applies_diffs_shows_and_deletes_through_a_kubeconfig() {
     // Every request carried the kubeconfig's token (the fake answers 401 otherwise).
     assert!(state.seen.len() > 20, "{}", state.seen.len());
 }
+
+/// `sparkup submit -p dev` and `tail` (flags, APP, its arguments), as clap parses them.
+fn submit_args(tail: &[&str]) -> sparkup::cli::SubmitArgs {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        submit: sparkup::cli::SubmitArgs,
+    }
+    let mut argv = vec!["submit", "-p", "dev"];
+    argv.extend_from_slice(tail);
+    Wrapper::try_parse_from(argv).unwrap().submit
+}
+
+fn quick() -> k8s::SubmitOptions {
+    k8s::SubmitOptions {
+        interval: Duration::from_millis(10),
+        ..Default::default()
+    }
+}
+
+fn log_lines(lines: &[(&str, &str)]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .map(|(at, text)| (at.to_string(), text.to_string()))
+        .collect()
+}
+
+/// A run from start to end: the pod starting, a log stream that breaks off and resumes within
+/// the same second, the driver's exit code; a local application shipped in a ConfigMap that
+/// the Job owns.
+#[tokio::test]
+async fn submit_follows_the_driver_from_its_start_to_its_exit_code() {
+    let (fake, api, cluster, _) = applied("dev", &[]).await;
+    let dir = std::env::temp_dir().join(format!("sparkup-submit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("word count.py");
+    std::fs::write(&app, "print('hello')\n").unwrap();
+    let args = submit_args(&[app.to_str().unwrap(), "--day", "2026-11-21"]);
+    let submission =
+        sparkup::cli::build_submission(&cluster, &args, Duration::from_secs(29_412_000 * 60))
+            .unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    fake.state().driver = fake::Driver {
+        pending: 3,
+        log: log_lines(&[
+            ("2026-11-22T03:30:05.1Z", "starting"),
+            ("2026-11-22T03:30:05.25Z", "stage 0"),
+            ("2026-11-22T03:30:05.3Z", "stage 1"),
+            ("2026-11-22T03:30:07.000000001Z", "RESULT 42"),
+        ]),
+        first_stream: Some(2),
+        exit: 3,
+        ..Default::default()
+    };
+    fake.clear_seen();
+    let mut out = Vec::new();
+    let mut notes = Vec::new();
+    let outcome = bounded(k8s::submit(
+        &api,
+        &cluster,
+        &submission,
+        &quick(),
+        std::future::pending(),
+        &mut out,
+        &mut |n: &str| notes.push(n.to_string()),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(outcome, k8s::Outcome::Finished(3));
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "starting\nstage 0\nstage 1\nRESULT 42\n"
+    );
+    let job = &submission.job.name;
+    assert!(job.starts_with("spark-word-count-29412000-"), "{job}");
+    assert!(
+        notes.iter().any(|n| n.ends_with("is starting")),
+        "{notes:?}"
+    );
+    let state = fake.state();
+    assert!(state.driver.log_requests >= 2, "the stream resumed");
+    let shipped = &state.objects[&format!("{CONFIGMAPS}/{job}-app")];
+    assert_eq!(
+        shipped["binaryData"]["word_count.py"],
+        "cHJpbnQoJ2hlbGxvJykK"
+    );
+    let stored_job = &state.objects[&format!("/apis/batch/v1/namespaces/default/jobs/{job}")];
+    assert_eq!(
+        shipped["metadata"]["ownerReferences"][0]["uid"],
+        stored_job["metadata"]["uid"]
+    );
+    let driver = &stored_job["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(
+        driver["args"],
+        json!([
+            "submit",
+            "--name",
+            "word-count",
+            "/opt/sparkup/app/word_count.py",
+            "--day",
+            "2026-11-21"
+        ])
+    );
+    assert_eq!(stored_job["spec"]["ttlSecondsAfterFinished"], 86400);
+}
+
+#[tokio::test]
+async fn a_driver_that_cannot_start_fails_at_once() {
+    let (fake, api, cluster, _) = applied("dev", &[]).await;
+    let submission = sparkup::cli::build_submission(
+        &cluster,
+        &submit_args(&["local:///opt/app.py"]),
+        Duration::ZERO,
+    )
+    .unwrap();
+    fake.state().driver.stuck = Some((
+        "ImagePullBackOff".into(),
+        "Back-off pulling image \"apache/spark:9.9\": not found".into(),
+    ));
+    let err = bounded(k8s::submit(
+        &api,
+        &cluster,
+        &submission,
+        &quick(),
+        std::future::pending(),
+        &mut Vec::new(),
+        &mut |_: &str| {},
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("the driver cannot start: pod spark-app-0-"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("ImagePullBackOff"), "{err}");
+}
+
+/// Ctrl-C and `--timeout` stop the application: its Job is deleted, with its pods.
+#[tokio::test]
+async fn stopping_a_run_deletes_its_job() {
+    let (fake, api, cluster, _) = applied("dev", &[]).await;
+    for timeout in [None, Some(Duration::from_millis(300))] {
+        let submission = sparkup::cli::build_submission(
+            &cluster,
+            &submit_args(&["--name", "long", "https://example.com/app.py"]),
+            Duration::from_secs(60 * u64::from(timeout.is_some())),
+        )
+        .unwrap();
+        fake.state().driver = fake::Driver {
+            log: log_lines(&[("2026-11-22T03:30:05Z", "working")]),
+            runs_on: true,
+            ..Default::default()
+        };
+        let stop = async {
+            match timeout {
+                None => tokio::time::sleep(Duration::from_millis(300)).await,
+                Some(_) => std::future::pending().await,
+            }
+        };
+        let opts = k8s::SubmitOptions { timeout, ..quick() };
+        let mut out = Vec::new();
+        let outcome = bounded(k8s::submit(
+            &api,
+            &cluster,
+            &submission,
+            &opts,
+            stop,
+            &mut out,
+            &mut |_: &str| {},
+        ))
+        .await
+        .unwrap();
+        let expected = match timeout {
+            None => k8s::Outcome::Interrupted,
+            Some(_) => k8s::Outcome::TimedOut,
+        };
+        assert_eq!(outcome, expected);
+        assert_eq!(String::from_utf8(out).unwrap(), "working\n");
+        let job = format!(
+            "/apis/batch/v1/namespaces/default/jobs/{}",
+            submission.job.name
+        );
+        assert!(
+            fake.lines()
+                .iter()
+                .any(|l| l.starts_with(&format!("DELETE {job}"))),
+            "{:?}",
+            fake.lines()
+        );
+        assert!(!fake.state().objects.contains_key(&job));
+        assert!(
+            fake.state()
+                .pods
+                .iter()
+                .all(|p| p["metadata"]["labels"]["job-name"] != submission.job.name.as_str())
+        );
+    }
+}
+
+#[tokio::test]
+async fn submit_without_a_cluster_creates_nothing_and_detach_creates_only_the_job() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api().await;
+    let (cluster, _) = objects("dev", &[]);
+    let submission =
+        sparkup::cli::build_submission(&cluster, &submit_args(&["s3a://b/app.py"]), Duration::ZERO)
+            .unwrap();
+    let err = bounded(k8s::submit(
+        &api,
+        &cluster,
+        &submission,
+        &quick(),
+        std::future::pending(),
+        &mut Vec::new(),
+        &mut |_: &str| {},
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no Spark cluster spark in namespace default"),
+        "{err}"
+    );
+    assert!(
+        fake.lines().iter().all(|l| l.starts_with("GET")),
+        "{:?}",
+        fake.lines()
+    );
+
+    let (fake, api, cluster, _) = applied("dev", &[]).await;
+    fake.clear_seen();
+    let detached = k8s::SubmitOptions {
+        detach: true,
+        ..quick()
+    };
+    let outcome = bounded(k8s::submit(
+        &api,
+        &cluster,
+        &submission,
+        &detached,
+        std::future::pending(),
+        &mut Vec::new(),
+        &mut |_: &str| {},
+    ))
+    .await
+    .unwrap();
+    assert_eq!(outcome, k8s::Outcome::Detached);
+    let writes: Vec<String> = fake
+        .lines()
+        .into_iter()
+        .filter(|l| !l.starts_with("GET"))
+        .collect();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert!(
+        writes[0].starts_with("POST /apis/batch/v1/namespaces/default/jobs?"),
+        "{writes:?}"
+    );
+}
+
+/// The binary: a run through the kubeconfig ends with the driver's exit code; an executor no
+/// worker can hold is refused before any request.
+#[test]
+fn the_binary_submits_and_exits_with_the_drivers_code() {
+    use crate::common::sparkup;
+    let fake = Fake::new().with_namespace("default");
+    let kubeconfig = fake.kubeconfig();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let too_big = sparkup(&[
+        "submit",
+        "-p",
+        "dev",
+        "--kubeconfig",
+        kubeconfig,
+        "--conf",
+        "spark.executor.memory=8g",
+        "https://example.com/app.py",
+    ]);
+    assert_eq!(too_big.code, Some(2), "{}", too_big.stderr);
+    assert!(
+        too_big
+            .stderr
+            .contains("--conf spark.executor.memory: invalid value \"8g\": expected at most 1024m"),
+        "{}",
+        too_big.stderr
+    );
+    assert!(fake.lines().is_empty(), "{:?}", fake.lines());
+
+    let apply = sparkup(&[
+        "apply",
+        "-p",
+        "dev",
+        "--kubeconfig",
+        kubeconfig,
+        "--no-wait",
+    ]);
+    assert_eq!(apply.code, Some(0), "{}", apply.stderr);
+    fake.state().driver = fake::Driver {
+        pending: 1,
+        log: log_lines(&[("2026-11-22T03:30:05Z", "Pi is roughly 3.14")]),
+        exit: 7,
+        ..Default::default()
+    };
+    let run = sparkup(&[
+        "submit",
+        "-p",
+        "dev",
+        "--kubeconfig",
+        kubeconfig,
+        "https://example.com/pi.py",
+        "10",
+    ]);
+    assert_eq!(run.code, Some(7), "{}", run.stderr);
+    assert_eq!(run.stdout, "Pi is roughly 3.14\n");
+}

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
@@ -58,6 +59,29 @@ pub struct State {
     pub rollouts: BTreeMap<String, i64>,
     /// Field ownership per object path: field (`.spec.replicas`) -> field manager.
     pub owners: BTreeMap<String, BTreeMap<String, String>>,
+    /// How the driver of a created Job behaves.
+    pub driver: Driver,
+    /// Objects created so far, for uids.
+    pub created: usize,
+}
+
+/// The Job controller and kubelet stand-in: a Job's pod, its driver's state and log.
+#[derive(Default, Clone)]
+pub struct Driver {
+    /// Pod lists that still show the pod starting (its container waiting).
+    pub pending: usize,
+    /// A waiting reason and message that never resolves, instead of starting.
+    pub stuck: Option<(String, String)>,
+    /// Log lines: (RFC 3339 timestamp, text).
+    pub log: Vec<(String, String)>,
+    /// The first log stream ends after this many lines while the driver still runs.
+    pub first_stream: Option<usize>,
+    /// The driver runs until its Job is deleted: the last stream stays open.
+    pub runs_on: bool,
+    pub exit: i32,
+    /// Set once the whole log was served: the driver has exited.
+    pub exited: bool,
+    pub log_requests: usize,
 }
 
 /// The fake's state and its HTTP server; the server stops when the last clone is dropped.
@@ -221,10 +245,12 @@ async fn serve(
     }
 }
 
+type Body = http_body_util::combinators::BoxBody<Bytes, Infallible>;
+
 async fn handle(
     shared: Arc<Mutex<State>>,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Body>, Infallible> {
     let (parts, body) = request.into_parts();
     let bytes = body
         .collect()
@@ -247,18 +273,148 @@ async fn handle(
     if shared.lock().unwrap().silent {
         std::future::pending::<()>().await;
     }
-    let (code, value) = if authorized {
-        answer(&shared, &seen)
-    } else {
-        status(401, "Unauthorized")
+    let merge = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/merge-patch+json");
+    if authorized && seen.uri.contains("/log?") {
+        let reply = log(&shared, &seen);
+        shared.lock().unwrap().seen.push(seen);
+        return Ok(reply);
+    }
+    let (code, value) = match (authorized, merge) {
+        (false, _) => status(401, "Unauthorized"),
+        (true, true) => merge_patch(&shared, &seen),
+        (true, false) => answer(&shared, &seen),
     };
     shared.lock().unwrap().seen.push(seen);
     let response = Response::builder()
         .status(code)
         .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())))
+        .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())).boxed())
         .unwrap();
     Ok(response)
+}
+
+/// A container's log, as the kubelet serves it through the API server: 400 while the
+/// container has not started, then its lines with timestamps from `sinceTime` on; the stream
+/// stays open while the driver runs on.
+fn log(shared: &Mutex<State>, seen: &Seen) -> Response<Body> {
+    let (_, query) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
+    let mut state = shared.lock().unwrap();
+    let reply = |code: u16, value: Value| {
+        Response::builder()
+            .status(code)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())).boxed())
+            .unwrap()
+    };
+    if state.driver.pending > 0 || state.driver.stuck.is_some() {
+        let (code, value) = status(
+            400,
+            "container \"driver\" in pod is waiting to start: ContainerCreating",
+        );
+        return reply(code.as_u16(), value);
+    }
+    let since = param(query, "sinceTime").map(percent_decode);
+    let driver = &mut state.driver;
+    driver.log_requests += 1;
+    let mut lines: Vec<&(String, String)> = driver
+        .log
+        .iter()
+        // The kubelet compares times: a line of the same second as `sinceTime` is included.
+        .filter(|(at, _)| since.as_ref().is_none_or(|s| at.get(..19) >= s.get(..19)))
+        .collect();
+    let first = driver.log_requests == 1;
+    let mut open = driver.runs_on;
+    match driver.first_stream {
+        Some(n) if first => {
+            lines.truncate(n);
+            open = false;
+        }
+        _ if !driver.runs_on => driver.exited = true,
+        _ => {}
+    }
+    let text: String = lines
+        .iter()
+        .map(|(at, line)| format!("{at} {line}\n"))
+        .collect();
+    let chunk = futures::stream::iter([Ok::<_, Infallible>(hyper::body::Frame::data(
+        Bytes::from(text),
+    ))]);
+    let body = match open {
+        true => BodyExt::boxed(http_body_util::StreamBody::new(
+            chunk.chain(futures::stream::pending()),
+        )),
+        false => BodyExt::boxed(http_body_util::StreamBody::new(chunk)),
+    };
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/plain")
+        .body(body)
+        .unwrap()
+}
+
+/// A JSON merge patch (RFC 7386) of a stored object.
+fn merge_patch(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
+    let (path, _) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
+    let mut state = shared.lock().unwrap();
+    let Some(object) = state.objects.get_mut(path) else {
+        return status(404, "not found");
+    };
+    fn merge(target: &mut Value, patch: &Value) {
+        match (target.as_object_mut(), patch.as_object()) {
+            (Some(target), Some(patch)) => {
+                for (key, value) in patch {
+                    match value {
+                        Value::Null => {
+                            target.remove(key);
+                        }
+                        _ => merge(target.entry(key.clone()).or_insert(Value::Null), value),
+                    }
+                }
+            }
+            _ => *target = patch.clone(),
+        }
+    }
+    merge(object, seen.body.as_ref().unwrap_or(&Value::Null));
+    (StatusCode::OK, object.clone())
+}
+
+/// The pod the Job controller starts for a new Job, its driver as `driver` says.
+fn job_pod(job: &Value, started: usize) -> Value {
+    let name = job["metadata"]["name"].as_str().unwrap_or("job");
+    let template = &job["spec"]["template"];
+    let mut metadata = template["metadata"].clone();
+    metadata["name"] = json!(format!("{name}-{started:05}"));
+    metadata["creationTimestamp"] = json!(format!("2026-11-22T03:00:{:02}Z", started % 60));
+    metadata["labels"]["batch.kubernetes.io/job-name"] = json!(name);
+    metadata["labels"]["job-name"] = json!(name);
+    json!({"metadata": metadata, "spec": template["spec"], "status": {"phase": "Pending"}})
+}
+
+/// The driver container's status as the kubelet would report it now.
+fn driver_status(driver: &mut Driver) -> Value {
+    if let Some((reason, message)) = &driver.stuck {
+        return json!({"phase": "Pending", "containerStatuses": [{"name": "driver",
+            "state": {"waiting": {"reason": reason, "message": message}}}]});
+    }
+    if driver.pending > 0 {
+        driver.pending -= 1;
+        return json!({"phase": "Pending", "containerStatuses": [{"name": "driver",
+            "state": {"waiting": {"reason": "ContainerCreating"}}}]});
+    }
+    if driver.exited {
+        let phase = if driver.exit == 0 {
+            "Succeeded"
+        } else {
+            "Failed"
+        };
+        return json!({"phase": phase, "containerStatuses": [{"name": "driver",
+            "state": {"terminated": {"exitCode": driver.exit}}}]});
+    }
+    json!({"phase": "Running", "containerStatuses": [{"name": "driver",
+        "state": {"running": {"startedAt": "2026-11-22T03:00:00Z"}}}]})
 }
 
 fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
@@ -274,6 +430,12 @@ fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
         },
         Method::GET if path.ends_with("/pods") => {
             let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
+            if selector.starts_with("batch.kubernetes.io/job-name=") {
+                let status = driver_status(&mut state.driver);
+                for pod in state.pods.iter_mut().filter(|p| matches(p, &selector)) {
+                    pod["status"] = status.clone();
+                }
+            }
             let items: Vec<&Value> = state
                 .pods
                 .iter()
@@ -347,12 +509,23 @@ fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
             None => status(404, "not found"),
         },
         Method::POST => {
-            let body = seen.body.clone().unwrap_or(Value::Null);
+            let mut body = seen.body.clone().unwrap_or(Value::Null);
             let name = body
                 .pointer("/metadata/name")
                 .and_then(Value::as_str)
-                .unwrap_or("");
-            state.objects.insert(format!("{path}/{name}"), body.clone());
+                .unwrap_or("")
+                .to_string();
+            let at = format!("{path}/{name}");
+            if state.objects.contains_key(&at) {
+                return status(409, &format!("\"{name}\" already exists"));
+            }
+            state.created += 1;
+            body["metadata"]["uid"] = json!(format!("uid-{}", state.created));
+            if body["kind"] == "Job" {
+                let pod = job_pod(&body, state.created);
+                state.pods.push(pod);
+            }
+            state.objects.insert(at, body.clone());
             (StatusCode::CREATED, body)
         }
         Method::PATCH => {
@@ -395,6 +568,17 @@ fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
             (StatusCode::OK, stored)
         }
         Method::DELETE => match state.objects.remove(path) {
+            // The Job's pods go with it; a driver that ran on is stopped.
+            Some(job) if job["kind"] == "Job" => {
+                let name = job["metadata"]["name"].clone();
+                state
+                    .pods
+                    .retain(|p| p["metadata"]["labels"]["batch.kubernetes.io/job-name"] != name);
+                (
+                    StatusCode::OK,
+                    json!({"kind": "Status", "status": "Success"}),
+                )
+            }
             Some(_) => (
                 StatusCode::OK,
                 json!({"kind": "Status", "status": "Success"}),
@@ -441,8 +625,10 @@ fn conflict_message(body: &Value, conflicts: &[(String, String)]) -> String {
 
 fn status(code: u16, message: &str) -> (StatusCode, Value) {
     let reason = match code {
+        400 => "BadRequest",
         401 => "Unauthorized",
         404 => "NotFound",
+        409 if message.contains("already exists") => "AlreadyExists",
         409 => "Conflict",
         403 => "Forbidden",
         422 => "Invalid",
