@@ -26,7 +26,14 @@ pub struct StatusReport {
     pub spark: Result<Vec<(String, String)>, String>,
     pub healthy: bool,
     pub ui: String,
+    /// The instance's runs (Jobs of its CronJobs and of `sparkup submit`), newest first.
+    pub runs: Vec<Row>,
+    /// How to reach the history and Connect servers.
+    pub access: Vec<String>,
 }
+
+/// Runs shown by `status`, newest first.
+const MAX_RUNS: usize = 10;
 
 pub async fn status(
     api: &ApiServer,
@@ -70,7 +77,59 @@ pub async fn status(
     };
     let spec = &cluster.spec;
     let port = spec.master.ports.http;
+    // Without the right to list Jobs (or on a server without them) status still reports the
+    // cluster; the runs say why they are missing.
+    let (jobs, runs_error) = match list_runs(api, cluster).await {
+        Ok(jobs) => (jobs, None),
+        Err(e @ KubeError::Api { .. }) => (Vec::new(), Some(e.to_string())),
+        Err(e) => return Err(e),
+    };
+    for row in rows.iter_mut().filter(|r| r.object.starts_with("CronJob/")) {
+        let cronjob = &row.object["CronJob/".len()..];
+        let last = jobs.iter().find(|j| owned_by(j, cronjob));
+        let result = match last {
+            Some(job) => format!(", last run {}", run_state(job)),
+            None => String::new(),
+        };
+        row.state.push_str(&result);
+    }
+    let mut runs: Vec<Row> = jobs
+        .iter()
+        .take(MAX_RUNS)
+        .map(|job| Row {
+            object: format!("Job/{}", str_at(job, "/metadata/name").unwrap_or("?")),
+            state: run_state(job),
+            healthy: true,
+        })
+        .collect();
+    if let Some(error) = runs_error {
+        runs.push(Row {
+            object: "Jobs".into(),
+            state: error,
+            healthy: true,
+        });
+    }
+    let ns = &spec.namespace;
+    let mut access = Vec::new();
+    if spec.history.enabled {
+        let p = spec.history.port;
+        access.push(format!(
+            "history: kubectl port-forward -n {ns} svc/{}-history {p}:{p}, then open \
+             http://localhost:{p}/",
+            spec.name
+        ));
+    }
+    if spec.connect.enabled {
+        let p = spec.connect.port;
+        access.push(format!(
+            "connect: kubectl port-forward -n {ns} svc/{}-connect {p}:{p}, then \
+             pyspark --remote sc://localhost:{p}",
+            spec.name
+        ));
+    }
     Ok(StatusReport {
+        runs,
+        access,
         healthy: rows.iter().all(|r| r.healthy) && spark_healthy,
         rows,
         spark,
@@ -110,8 +169,82 @@ async fn object_state(
             let ready = ready_endpoints(api, &cluster.spec.namespace, &object.name).await?;
             (format!("{kind} {ip}, {ready} ready endpoint(s)"), ready > 0)
         }
+        "CronJob" => {
+            let schedule = str_at(live, "/spec/schedule").unwrap_or("?");
+            let mut state = format!("schedule {schedule:?}");
+            if let Some(zone) = str_at(live, "/spec/timeZone") {
+                state.push_str(&format!(" ({zone})"));
+            }
+            if live.pointer("/spec/suspend").and_then(Value::as_bool) == Some(true) {
+                state.push_str(", suspended");
+            }
+            let active = live
+                .pointer("/status/active")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            if active > 0 {
+                state.push_str(&format!(", {active} running now"));
+            }
+            (state, true)
+        }
         _ => ("present".to_string(), true),
     })
+}
+
+/// The instance's Jobs, newest first.
+async fn list_runs(api: &ApiServer, cluster: &Cluster) -> Result<Vec<Value>, KubeError> {
+    let spec = &cluster.spec;
+    let kind = crate::render::kinds::kind_info("batch/v1", "Job").expect("Job is in the table");
+    let selector = format!(
+        "{}={},{}=job",
+        crate::render::labels::LABEL_INSTANCE,
+        spec.name,
+        crate::render::labels::LABEL_COMPONENT
+    );
+    let mut jobs = api.list(kind, &spec.namespace, &selector).await?;
+    jobs.sort_by(|a, b| {
+        let at = |j: &Value| {
+            str_at(j, "/metadata/creationTimestamp")
+                .unwrap_or("")
+                .to_string()
+        };
+        at(b).cmp(&at(a))
+    });
+    Ok(jobs)
+}
+
+fn owned_by(job: &Value, cronjob: &str) -> bool {
+    job.pointer("/metadata/ownerReferences")
+        .and_then(Value::as_array)
+        .is_some_and(|owners| {
+            owners
+                .iter()
+                .any(|o| o["kind"] == "CronJob" && o["name"] == cronjob)
+        })
+}
+
+/// `running since …`, `succeeded …`, `failed …` for one Job.
+fn run_state(job: &Value) -> String {
+    let started = str_at(job, "/status/startTime").unwrap_or("(not started)");
+    let condition = |kind: &str| {
+        job.pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .and_then(|c| {
+                c.iter()
+                    .find(|c| c["type"] == kind && c["status"] == "True")
+            })
+            .cloned()
+    };
+    if let Some(done) = condition("Complete") {
+        let at = str_at(&done, "/lastTransitionTime").unwrap_or(started);
+        return format!("succeeded {at}");
+    }
+    if let Some(failed) = condition("Failed") {
+        let at = str_at(&failed, "/lastTransitionTime").unwrap_or(started);
+        let reason = str_at(&failed, "/reason").unwrap_or("Failed");
+        return format!("failed {at} ({reason})");
+    }
+    format!("running since {started}")
 }
 
 async fn ready_endpoints(
@@ -136,6 +269,7 @@ pub fn status_table(report: &StatusReport) -> String {
     let width = report
         .rows
         .iter()
+        .chain(&report.runs)
         .map(|r| r.object.len())
         .max()
         .unwrap_or(6)
@@ -156,7 +290,16 @@ pub fn status_table(report: &StatusReport) -> String {
             let _ = writeln!(out, "{:width$}  {e}", "master");
         }
     }
+    if !report.runs.is_empty() {
+        out.push_str("\nRUNS\n");
+        for row in &report.runs {
+            let _ = writeln!(out, "{:width$}  {}", row.object, row.state);
+        }
+    }
     let _ = writeln!(out, "\nUI: {}", report.ui);
+    for line in &report.access {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(
         out,
         "{}",

@@ -1430,3 +1430,45 @@ fn the_binary_submits_and_exits_with_the_drivers_code() {
     assert_eq!(run.code, Some(7), "{}", run.stderr);
     assert_eq!(run.stdout, "Pi is roughly 3.14\n");
 }
+
+/// status lists the scheduled jobs with their last run, the latest runs, and how to reach the
+/// Connect server.
+#[tokio::test]
+async fn status_lists_jobs_their_last_runs_and_the_connect_server() {
+    let sets = [
+        "connect.enabled=true",
+        "connect.resources.limits.memory=1Gi",
+        "connect.resources.requests.memory=1Gi",
+        "sparkConf.spark.executor.memory=512m",
+        "jobs.nightly.app=/opt/etl.py",
+        "jobs.nightly.schedule=0 2 * * *",
+        "jobs.nightly.timeZone=Europe/Berlin",
+    ];
+    let (fake, api, cluster, objects) = applied("dev", &sets).await;
+    {
+        let mut state = fake.state();
+        state.spark = Some(json!({"status": "ALIVE", "aliveworkers": 1, "workers": []}));
+        let jobs = "/apis/batch/v1/namespaces/default/jobs";
+        let labels =
+            json!({"app.kubernetes.io/instance": "spark", "app.kubernetes.io/component": "job"});
+        state.objects.insert(
+            format!("{jobs}/spark-nightly-29412120"),
+            json!({"kind": "Job", "metadata": {"name": "spark-nightly-29412120", "labels": labels,
+                "creationTimestamp": "2026-11-22T02:00:00Z",
+                "ownerReferences": [{"kind": "CronJob", "name": "spark-nightly"}]},
+                "status": {"startTime": "2026-11-22T02:00:01Z", "conditions": [
+                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                     "lastTransitionTime": "2026-11-22T02:10:00Z"}]}}),
+        );
+        state.objects.insert(
+            format!("{jobs}/spark-adhoc-29412170-ab12"),
+            json!({"kind": "Job", "metadata": {"name": "spark-adhoc-29412170-ab12", "labels": labels,
+                "creationTimestamp": "2026-11-22T02:50:00Z"},
+                "status": {"startTime": "2026-11-22T02:50:02Z", "active": 1}}),
+        );
+    }
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    insta::assert_snapshot!(k8s::status_table(&report));
+}
