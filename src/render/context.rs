@@ -170,6 +170,8 @@ pub(crate) struct Container<'a> {
     pub resources: &'a Resources,
     pub readiness: Option<Probe>,
     pub liveness: Option<Probe>,
+    /// Holds back the pod's later containers until this one is up (a job's extra workers).
+    pub startup: Option<Probe>,
     /// emptyDir mounts as (volume name, mount path).
     pub scratch: Vec<(String, &'static str)>,
     /// `Always` makes an init container a native sidecar.
@@ -510,6 +512,7 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         resources: &m.resources,
         readiness,
         liveness,
+        startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
     };
@@ -591,6 +594,7 @@ fn worker_container<'a>(
         env_from: env_from(&spec.env_from),
         ports,
         resources: &w.resources,
+        startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR), (work, WORK_DIR)],
         restart_policy: None,
     }
@@ -661,6 +665,7 @@ fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         resources: &h.resources,
         readiness: Some(readiness),
         liveness: Some(tcp_liveness("http")),
+        startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
     };
@@ -811,6 +816,7 @@ fn driver_container<'a>(
         resources,
         readiness: None,
         liveness: None,
+        startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
     }
@@ -880,8 +886,15 @@ pub(crate) fn job_template<'a>(
             ];
             let mut worker =
                 worker_container(cluster, format!("worker-{i}"), ports, format!("work-{i}"));
+            // A native sidecar: started before the driver, stopped after it. The driver starts
+            // once the worker's UI answers, so the application finds its workers there.
             worker.restart_policy = Some("Always");
             worker.liveness = None;
+            worker.startup = worker.readiness.clone().map(|mut probe| {
+                probe.period_seconds = Some(2);
+                probe.failure_threshold = Some(90);
+                probe
+            });
             worker
         })
         .collect();

@@ -10,6 +10,7 @@
 //! Needs root, `ip` (iproute2), iptables, curl, java/javac and pyspark; ignored by a plain
 //! `cargo test`, run by the README's test command.
 
+mod apps;
 pub(crate) mod netns;
 pub(crate) mod pods;
 

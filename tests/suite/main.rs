@@ -8,7 +8,7 @@
 //! | `cluster` | apply, diff, status, delete (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
 //! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
 //! | `schema` | every render against the official Kubernetes schemas | `kubernetes-validate` (ignored tests) |
-//! | `e2e` | a real Spark cluster from the rendered manifests | root, iproute2, iptables, curl, Java 17, pyspark (ignored tests) |
+//! | `e2e` | a real Spark cluster from the rendered manifests: daemons, jobs with extra workers, the history and Connect servers | root, iproute2, iptables, curl, Java 17, pyspark with its Connect client (ignored tests) |
 //! | `containers` | the compose file run by a real Docker engine, two image layouts | root, docker.io, debootstrap, Java 17, pyspark (ignored test) |
 //!
 //! `cargo test` runs what needs nothing; `cargo test -- --include-ignored` runs everything.

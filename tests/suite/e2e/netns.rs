@@ -161,6 +161,39 @@ impl Network {
         command
     }
 
+    /// Runs `argv` in host `name` to its end (at most `limit`, then it is killed), output to
+    /// `log`; its exit code, as a kubelet reports a container's.
+    pub fn run_to_end(
+        &self,
+        name: &str,
+        hostname: Option<&str>,
+        env: &[(String, String)],
+        argv: &[String],
+        log: &Path,
+        limit: std::time::Duration,
+    ) -> Option<i32> {
+        let file = File::create(log).unwrap();
+        let mut child = self
+            .command(name, hostname, env, argv)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code();
+            }
+            if start.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
     /// Kills every process in host `name` (the daemon and anything it started) with SIGKILL.
     pub fn kill(&mut self, name: &str) {
         let ns = self.ns_name(name);

@@ -76,8 +76,46 @@ impl Pod {
         }
     }
 
+    /// One container of the pod template of the object `kind`/`name` (a CronJob's Jobs' pods
+    /// too): `containers` first, then `initContainers` (a job's extra workers are sidecars).
+    pub fn container_of(list: &Value, kind: &str, name: &str, container: &str) -> Pod {
+        let items = list["items"].as_array().expect("a List");
+        let pod = Pod::from_list(list, "master");
+        let object = items
+            .iter()
+            .find(|i| i["kind"] == kind && i["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no {kind}/{name} rendered"));
+        let spec = match kind {
+            "CronJob" => &object["spec"]["jobTemplate"]["spec"]["template"]["spec"],
+            _ => &object["spec"]["template"]["spec"],
+        };
+        let all = spec["containers"]
+            .as_array()
+            .into_iter()
+            .chain(spec["initContainers"].as_array())
+            .flatten();
+        let found = all
+            .clone()
+            .find(|c| c["name"] == container)
+            .unwrap_or_else(|| panic!("{kind}/{name} has no container {container}"));
+        Pod {
+            container: found.clone(),
+            volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
+            config_maps: pod.config_maps,
+        }
+    }
+
     pub fn args(&self) -> Vec<String> {
         strings(&self.container["args"])
+    }
+
+    /// The args with paths on volumes rewritten to their folders (an application on a claim).
+    pub fn args_in(&self, dir: &Path, claims: &Path) -> Vec<String> {
+        let mounts = self.materialize_volumes(dir, claims);
+        self.args()
+            .iter()
+            .map(|arg| rewrite_paths(arg, &mounts))
+            .collect()
     }
 
     /// The container's command, its paths rewritten to the folders standing in for its volumes
@@ -93,6 +131,17 @@ impl Pod {
     /// The environment as the kubelet would give it, for a pod at `ip` whose volumes live in
     /// `dir` (claims in `claims`), plus what the machine needs (PATH, JAVA_HOME, SPARK_HOME).
     pub fn environment(&self, ip: &str, dir: &Path, claims: &Path) -> Vec<(String, String)> {
+        self.environment_with(ip, &[], dir, claims)
+    }
+
+    /// Like `environment`, for a pod with these labels (which the downward API may expose).
+    pub fn environment_with(
+        &self,
+        ip: &str,
+        labels: &[(&str, &str)],
+        dir: &Path,
+        claims: &Path,
+    ) -> Vec<(String, String)> {
         let mounts = self.materialize_volumes(dir, claims);
         let mut env = machine_env(dir);
         for var in self.container["env"]
@@ -101,8 +150,17 @@ impl Pod {
             .unwrap_or_default()
         {
             let name = var["name"].as_str().unwrap().to_string();
-            let value = match var["valueFrom"]["fieldRef"]["fieldPath"].as_str() {
+            let field = var["valueFrom"]["fieldRef"]["fieldPath"].as_str();
+            let label = field
+                .and_then(|f| f.strip_prefix("metadata.labels['"))
+                .and_then(|f| f.strip_suffix("']"));
+            let value = match field {
                 Some("status.podIP") => ip.to_string(),
+                Some(_) if label.is_some() => labels
+                    .iter()
+                    .find(|(k, _)| Some(*k) == label)
+                    .map(|(_, v)| v.to_string())
+                    .unwrap_or_default(),
                 Some(other) => panic!("{name}: downward API field {other} is not simulated"),
                 None => expand(var["value"].as_str().unwrap_or(""), &env),
             };
@@ -213,6 +271,10 @@ fn expand(value: &str, env: &[(String, String)]) -> String {
 /// Rewrites a mount path (or a path under one) to the folder standing in for the volume;
 /// `mounts` is sorted longest path first.
 pub fn rewrite_paths(value: &str, mounts: &[(String, PathBuf)]) -> String {
+    // A Spark URL of a local folder (`file:/events`) points into a volume just the same.
+    if let Some(local) = value.strip_prefix("file:").filter(|p| p.starts_with('/')) {
+        return format!("file:{}", rewrite_paths(local, mounts));
+    }
     for (path, folder) in mounts {
         if value == path {
             return folder.display().to_string();
