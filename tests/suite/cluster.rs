@@ -1472,3 +1472,99 @@ async fn status_lists_jobs_their_last_runs_and_the_connect_server() {
         .unwrap();
     insta::assert_snapshot!(k8s::status_table(&report));
 }
+
+/// The RBAC verb, API group and resource a request line needs, as the API server authorizes it.
+fn authorization(line: &str) -> (String, String, String) {
+    let (method, uri) = line.split_once(' ').unwrap();
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // /api/v1/namespaces/NS/RES[/NAME[/SUB]] or /apis/GROUP/VERSION/namespaces/NS/RES[...]
+    let (group, rest) = match parts[0] {
+        "api" => (String::new(), &parts[4..]),
+        _ => (parts[1].to_string(), &parts[5..]),
+    };
+    let resource = match rest {
+        [res, _, sub, ..] => format!("{res}/{sub}"),
+        [res, ..] => res.to_string(),
+        [] => String::new(),
+    };
+    let named = rest.len() > 1;
+    let verb = match (method, named) {
+        ("GET", true) => "get",
+        ("GET", false) if query.contains("watch=true") => "watch",
+        ("GET", false) => "list",
+        ("POST", _) => "create",
+        ("PATCH", _) => "patch",
+        ("PUT", _) => "update",
+        ("DELETE", _) => "delete",
+        _ => "?",
+    };
+    (verb.into(), group, resource)
+}
+
+/// `rbac.submitter`'s Role allows every request `submit` makes (a shipped file, a run to its
+/// end, a run stopped), and grants nothing those runs do not use.
+#[tokio::test]
+async fn the_submitter_role_allows_exactly_what_submit_does() {
+    let (fake, api, cluster, _) = applied("dev", &[]).await;
+    let dir = std::env::temp_dir().join(format!("sparkup-rbac-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let app = dir.join("app.py");
+    std::fs::write(&app, "print(1)\n").unwrap();
+    fake.clear_seen();
+    for stop_early in [false, true] {
+        let submission = sparkup::cli::build_submission(
+            &cluster,
+            &submit_args(&[app.to_str().unwrap()]),
+            Duration::from_secs(60 * u64::from(stop_early)),
+        )
+        .unwrap();
+        fake.state().driver = fake::Driver {
+            pending: 1,
+            log: log_lines(&[("2026-11-22T03:30:05Z", "1")]),
+            runs_on: stop_early,
+            ..Default::default()
+        };
+        let stop = async {
+            match stop_early {
+                true => tokio::time::sleep(Duration::from_millis(300)).await,
+                false => std::future::pending().await,
+            }
+        };
+        bounded(k8s::submit(
+            &api,
+            &cluster,
+            &submission,
+            &quick(),
+            stop,
+            &mut Vec::new(),
+            &mut |_: &str| {},
+        ))
+        .await
+        .unwrap();
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    let needed: std::collections::BTreeSet<(String, String, String)> =
+        fake.lines().iter().map(|l| authorization(l)).collect();
+
+    let (_, rbac) = objects("dev", &["rbac.submitter=true"]);
+    let role = rbac.iter().find(|o| o.kind == "Role").expect("a Role");
+    let mut granted = std::collections::BTreeSet::new();
+    for rule in role.value["rules"].as_array().unwrap() {
+        for group in rule["apiGroups"].as_array().unwrap() {
+            for resource in rule["resources"].as_array().unwrap() {
+                for verb in rule["verbs"].as_array().unwrap() {
+                    granted.insert((
+                        verb.as_str().unwrap().to_string(),
+                        group.as_str().unwrap().to_string(),
+                        resource.as_str().unwrap().to_string(),
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(granted, needed, "granted (left) and used (right) differ");
+    let binding = rbac.iter().find(|o| o.kind == "RoleBinding").unwrap();
+    assert_eq!(binding.value["roleRef"]["name"], "spark-submitter");
+    assert_eq!(binding.value["subjects"][0]["name"], "spark-submitter");
+}
