@@ -104,6 +104,15 @@ pub enum Command {
     /// List the built-in profiles
     #[command(after_help = "Example:\n  sparkup profiles")]
     Profiles,
+    /// Print a shell completion script
+    #[command(after_help = "Examples:\n  \
+        sparkup completions bash > ~/.local/share/bash-completion/completions/sparkup\n  \
+        sparkup completions zsh > \"${fpath[1]}/_sparkup\"\n  \
+        sparkup completions fish > ~/.config/fish/completions/sparkup.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -123,6 +132,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         #[cfg(feature = "kube")]
         Command::Submit(args) => submit::submit_command(&args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "sparkup", &mut script);
+            print(&String::from_utf8_lossy(&script))
+        }
         Command::Profiles => {
             let mut text = String::new();
             for name in profiles::names() {

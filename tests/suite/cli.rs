@@ -24,7 +24,16 @@ fn files_in(dir: &Path) -> Vec<String> {
 #[test]
 fn help_is_available_for_every_command_with_examples() {
     for command in [
-        "render", "compose", "values", "profiles", "apply", "diff", "status", "delete", "submit",
+        "render",
+        "compose",
+        "values",
+        "profiles",
+        "apply",
+        "diff",
+        "status",
+        "delete",
+        "submit",
+        "completions",
     ] {
         let run = sparkup(&[command, "--help"]);
         assert_eq!(run.code, Some(0), "{command}");
@@ -581,5 +590,44 @@ fn status_of_a_master_without_ready_endpoints_says_so_at_once() {
         .count();
     assert_eq!(proxied, 1, "the proxy's 503 was retried");
     drop(server);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// The bash completion script loads in bash and completes commands and flags; the others are
+/// generated for every shell clap_complete knows.
+#[test]
+fn shell_completions_complete_commands_and_flags() {
+    let script = sparkup(&["completions", "bash"]);
+    assert_eq!(script.code, Some(0), "{}", script.stderr);
+    let dir = scratch("completions");
+    let file = dir.join("sparkup.bash");
+    std::fs::write(&file, &script.stdout).unwrap();
+    let complete = |words: &str| {
+        let program = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             _sparkup sparkup \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; \
+             echo \"${{COMPREPLY[@]}}\"",
+            file.display()
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert_eq!(complete("sparkup su").trim(), "submit");
+    let flags = complete("sparkup apply --for");
+    assert!(flags.contains("--force-conflicts"), "{flags}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let run = sparkup(&["completions", shell]);
+        assert_eq!(run.code, Some(0), "{shell}: {}", run.stderr);
+        assert!(run.stdout.contains("request-timeout"), "{shell}");
+    }
+    assert_eq!(sparkup(&["completions", "tcsh"]).code, Some(2));
     std::fs::remove_dir_all(&dir).ok();
 }
