@@ -22,7 +22,7 @@ use crate::values::Cluster;
 use crate::values::quantity::MIB;
 use crate::values::spec::{
     AccessMode, AntiAffinity, ClusterSpec, ConcurrencyPolicy, EnvFromSpec, JobSpec, Ports,
-    PullPolicy, Resources, SecuritySpec, ServiceType, WorkloadKind,
+    PullPolicy, Recovery, Resources, SecuritySpec, ServiceType, WorkloadKind,
 };
 
 /// Where the ConfigMap is mounted: `conf/spark-defaults.conf` and the launcher `bin/sparkup.sh`.
@@ -310,6 +310,15 @@ fn spark_conf(spec: &ClusterSpec) -> BTreeMap<String, String> {
             "true".to_string(),
         ),
     ]);
+    if spec.master.recovery == Recovery::Filesystem {
+        // A restarted master (the Deployment recreates it) reads its workers and applications
+        // back from the claim instead of starting empty.
+        conf.insert("spark.deploy.recoveryMode".into(), "FILESYSTEM".into());
+        conf.insert(
+            "spark.deploy.recoveryDirectory".into(),
+            spec.master.recovery_directory.clone(),
+        );
+    }
     if spec.workers.decommission {
         // Applications move their cached and shuffle blocks off a decommissioning worker's
         // executors to the others, instead of recomputing them after it has gone.

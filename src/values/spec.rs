@@ -266,6 +266,10 @@ pub enum AntiAffinity {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MasterSpec {
     pub kind: WorkloadKind,
+    /// How a restarted master gets its workers and applications back: `filesystem` keeps its
+    /// state in `recoveryDirectory`, a folder on a writable storage claim.
+    pub recovery: Recovery,
+    pub recovery_directory: String,
     pub resources: Resources,
     pub ports: Ports,
     pub service: ServiceSpec,
@@ -275,6 +279,15 @@ pub struct MasterSpec {
     pub affinity: Option<Affinity>,
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Recovery {
+    /// A restarted master starts empty: workers register again, running applications are lost.
+    None,
+    /// The master's state on a claim (`spark.deploy.recoveryMode=FILESYSTEM`).
+    Filesystem,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -372,6 +385,8 @@ impl Default for ClusterSpec {
             },
             master: MasterSpec {
                 kind: WorkloadKind::Deployment,
+                recovery: Recovery::None,
+                recovery_directory: "/data/spark-recovery".into(),
                 resources: Resources {
                     requests: amounts("500m", "1Gi"),
                     limits: amounts("1", "1Gi"),

@@ -98,6 +98,16 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_roles(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
     check_history(spec, &mut r);
+    if spec.master.recovery == super::spec::Recovery::Filesystem {
+        check_on_writable_claim(
+            &mut r,
+            spec,
+            "master.recoveryDirectory",
+            &spec.master.recovery_directory,
+            "which the master mounts",
+            false,
+        );
+    }
     check_connect(spec, &mut r);
     for (name, job) in &spec.jobs {
         check_job(spec, &mut r, name, job);
@@ -262,8 +272,26 @@ fn check_history(spec: &ClusterSpec, r: &mut Report) {
     if !history.enabled {
         return;
     }
-    let dir = history.log_directory.as_str();
-    if dir.contains("://") {
+    check_on_writable_claim(
+        r,
+        spec,
+        "history.logDirectory",
+        &history.log_directory,
+        "which every driver and the history server mount",
+        true,
+    );
+}
+
+/// A folder on one of the writable storage claims (or, where `url_ok`, a URL Spark writes to).
+fn check_on_writable_claim(
+    r: &mut Report,
+    spec: &ClusterSpec,
+    path: &str,
+    dir: &str,
+    who: &str,
+    url_ok: bool,
+) {
+    if url_ok && dir.contains("://") {
         return;
     }
     let mounts: Vec<&str> = spec
@@ -282,13 +310,14 @@ fn check_history(spec: &ClusterSpec, r: &mut Report) {
             true => "no writable claim is mounted: add one under `storage`".to_string(),
             false => format!("writable claims are mounted at {}", mounts.join(", ")),
         };
+        let or_url = match url_ok {
+            true => ", or a URL such as s3a://bucket/spark-events",
+            false => "",
+        };
         r.invalid(
-            "history.logDirectory",
+            path,
             dir,
-            format!(
-                "a folder on a writable storage claim, which every driver and the history server \
-                 mount ({where_}), or a URL such as s3a://bucket/spark-events"
-            ),
+            format!("a folder on a writable storage claim, {who} ({where_}){or_url}"),
         );
     }
 }
