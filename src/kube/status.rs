@@ -63,7 +63,7 @@ pub async fn status(
             row.healthy = false;
         }
     }
-    let want = u64::from(cluster.spec.workers.replicas);
+    let want = u64::from(cluster.spec.workers.expected());
     let (spark, spark_healthy) = match wait::spark_view(api, cluster).await {
         Ok(json) => (Ok(master::rows(&json)), master::is_up(&json, want)),
         Err(e @ (KubeError::Unreachable { .. } | KubeError::Timeout { .. })) => {
@@ -168,6 +168,27 @@ async fn object_state(
             let ip = str_at(live, "/spec/clusterIP").unwrap_or("-");
             let ready = ready_endpoints(api, &cluster.spec.namespace, &object.name).await?;
             (format!("{kind} {ip}, {ready} ready endpoint(s)"), ready > 0)
+        }
+        "PodDisruptionBudget" => {
+            let int = |at: &str| live.pointer(at).and_then(Value::as_i64).unwrap_or(0);
+            let state = format!(
+                "{} of {} worker(s) healthy, {} may be disrupted now",
+                int("/status/currentHealthy"),
+                int("/status/expectedPods"),
+                int("/status/disruptionsAllowed"),
+            );
+            (state, true)
+        }
+        "HorizontalPodAutoscaler" => {
+            let int = |at: &str| live.pointer(at).and_then(Value::as_i64).unwrap_or(0);
+            let state = format!(
+                "{} worker(s) now, wants {} (min {}, max {})",
+                int("/status/currentReplicas"),
+                int("/status/desiredReplicas"),
+                int("/spec/minReplicas"),
+                int("/spec/maxReplicas"),
+            );
+            (state, true)
         }
         "CronJob" => {
             let schedule = str_at(live, "/spec/schedule").unwrap_or("?");

@@ -214,7 +214,7 @@ pub(crate) async fn wait_for_spark(
     opts: WaitOptions,
     progress: &Progress,
 ) -> Result<(), KubeError> {
-    let want = u64::from(cluster.spec.workers.replicas);
+    let want = u64::from(cluster.spec.workers.expected());
     let bar = progress.line("Spark master".into());
     loop {
         let state = match spark_view(api, cluster).await {

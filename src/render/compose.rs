@@ -109,6 +109,13 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
             quote(name)
         ));
     }
+    if spec.workers.autoscaling.enabled {
+        warnings.push(format!(
+            "workers.autoscaling: docker-compose cannot autoscale: the compose file runs \
+             workers.replicas ({}) workers",
+            spec.workers.replicas
+        ));
+    }
     let mut ports = Ports::new(&spec.compose.publish_address);
     let master = &context.workloads[0];
     let master_name = master.name.clone();
@@ -125,7 +132,7 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
             _ => vec!["health".into(), http.to_string()],
         };
         let replicas = match workload.component {
-            "worker" => workload.replicas,
+            "worker" => spec.workers.replicas,
             _ => 1,
         };
         for i in 1..=replicas {

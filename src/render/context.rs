@@ -54,6 +54,8 @@ pub(crate) struct Context<'a> {
     pub jobs: Vec<JobTemplate<'a>>,
     /// The submitter's ServiceAccount and Role, when `rbac.submitter` is on.
     pub submitter: Option<String>,
+    /// The workers' PodDisruptionBudget and autoscaler.
+    pub scaling: Scaling,
     pub security: &'a SecuritySpec,
     pub service_account_name: Option<&'a str>,
 }
@@ -132,7 +134,8 @@ pub(crate) struct Workload<'a> {
     pub name: String,
     pub component: &'static str,
     pub kind: WorkloadKind,
-    pub replicas: u32,
+    /// None when an autoscaler sets it.
+    pub replicas: Option<u32>,
     /// `Recreate` for the master: two masters at once would each accept workers.
     pub strategy: &'static str,
     pub selector: BTreeMap<String, String>,
@@ -183,6 +186,24 @@ impl Container<'_> {
     pub(crate) fn port(&self, name: &str) -> Option<u16> {
         self.ports.iter().find(|p| p.name == name).map(|p| p.port)
     }
+}
+
+/// How the workers' Deployment is drained and scaled.
+#[derive(Debug, Serialize)]
+pub(crate) struct Scaling {
+    pub workload: String,
+    pub selector: BTreeMap<String, String>,
+    /// Two workers or more (or an autoscaler's minimum of two): one may go at a time.
+    pub disruption_budget: bool,
+    pub autoscaler: Option<Autoscaler>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Autoscaler {
+    pub kind: WorkloadKind,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    pub target_cpu_utilization: u32,
 }
 
 /// A driver's Job: a CronJob's `jobTemplate`, or a Job `sparkup submit` creates.
@@ -254,6 +275,7 @@ impl<'a> Context<'a> {
             workloads,
             jobs,
             submitter: spec.rbac.submitter.then(|| submitter_name(spec)),
+            scaling: scaling(spec),
             config,
             security: &spec.security_context,
             service_account_name: spec.service_account_name.as_deref(),
@@ -534,7 +556,7 @@ fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         name: format!("{}-master", spec.name),
         component: "master",
         kind: m.kind,
-        replicas: 1,
+        replicas: Some(1),
         strategy: "Recreate",
         selector: selector(spec, "master"),
         pod: one_container_pod(
@@ -638,7 +660,7 @@ fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         name: format!("{}-worker", spec.name),
         component: "worker",
         kind: w.kind,
-        replicas: w.replicas,
+        replicas: (!w.autoscaling.enabled).then_some(w.replicas),
         strategy: "RollingUpdate",
         selector,
         pod,
@@ -683,7 +705,7 @@ fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         name: format!("{}-history", spec.name),
         component: "history",
         kind: WorkloadKind::Deployment,
-        replicas: 1,
+        replicas: Some(1),
         strategy: "Recreate",
         selector: selector(spec, "history"),
         pod: one_container_pod(
@@ -744,7 +766,7 @@ fn connect<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         name: format!("{}-connect", spec.name),
         component: "connect",
         kind: WorkloadKind::Deployment,
-        replicas: 1,
+        replicas: Some(1),
         strategy: "Recreate",
         selector: selector(spec, "connect"),
         pod: one_container_pod(
@@ -828,6 +850,26 @@ fn driver_container<'a>(
         startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
+    }
+}
+
+fn scaling(spec: &ClusterSpec) -> Scaling {
+    let w = &spec.workers;
+    let auto = &w.autoscaling;
+    let fewest = match auto.enabled {
+        true => auto.min_replicas,
+        false => w.replicas,
+    };
+    Scaling {
+        workload: format!("{}-worker", spec.name),
+        selector: selector(spec, "worker"),
+        disruption_budget: w.disruption_budget && fewest >= 2,
+        autoscaler: auto.enabled.then_some(Autoscaler {
+            kind: w.kind,
+            min_replicas: auto.min_replicas,
+            max_replicas: auto.max_replicas,
+            target_cpu_utilization: auto.target_cpu_utilization,
+        }),
     }
 }
 

@@ -130,6 +130,7 @@ kinds! {
     "networking.k8s.io/v1", "NetworkPolicy", k8s_openapi::api::networking::v1::NetworkPolicy, 5;
     "networking.k8s.io/v1", "Ingress", k8s_openapi::api::networking::v1::Ingress, 5;
     "policy/v1", "PodDisruptionBudget", k8s_openapi::api::policy::v1::PodDisruptionBudget, 5;
+    "autoscaling/v2", "HorizontalPodAutoscaler", k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler, 5;
 }
 
 /// Parses the value as `T` and serializes it back; fails if a key was lost on the way.

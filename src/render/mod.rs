@@ -71,6 +71,60 @@ mod tests {
     use super::*;
     use crate::values::ValuesOptions;
 
+    fn objects(sets: &[&str]) -> Vec<Object> {
+        let cluster = crate::load(&ValuesOptions {
+            profile: "default".into(),
+            files: vec![],
+            sets: sets.iter().map(|s| s.to_string()).collect(),
+        })
+        .unwrap();
+        render(&cluster, &RenderOptions::default()).unwrap()
+    }
+
+    fn find<'a>(objects: &'a [Object], id: &str) -> Option<&'a Object> {
+        objects.iter().find(|o| o.id() == id)
+    }
+
+    /// A drain takes one worker at a time, when there is more than one; an autoscaler owns the
+    /// worker count, so sparkup stops applying `replicas`.
+    #[test]
+    fn disruption_budget_and_autoscaler_follow_the_worker_count() {
+        let two = objects(&[]);
+        let pdb = find(&two, "PodDisruptionBudget/spark-worker").expect("a budget");
+        assert_eq!(pdb.value["spec"]["maxUnavailable"], 1);
+        assert_eq!(
+            pdb.value["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"],
+            "worker"
+        );
+        assert!(
+            find(
+                &objects(&["workers.replicas=1"]),
+                "PodDisruptionBudget/spark-worker"
+            )
+            .is_none()
+        );
+        assert!(
+            find(
+                &objects(&["workers.disruptionBudget=false"]),
+                "PodDisruptionBudget/spark-worker"
+            )
+            .is_none()
+        );
+
+        let scaled = objects(&["workers.autoscaling.enabled=true", "workers.replicas=1"]);
+        let hpa = find(&scaled, "HorizontalPodAutoscaler/spark-worker").expect("an autoscaler");
+        assert_eq!(hpa.value["spec"]["scaleTargetRef"]["kind"], "Deployment");
+        assert_eq!(hpa.value["spec"]["minReplicas"], 2);
+        let workers = find(&scaled, "Deployment/spark-worker").unwrap();
+        assert!(
+            workers.value["spec"].get("replicas").is_none(),
+            "{}",
+            workers.value["spec"]
+        );
+        // The autoscaler's minimum of two makes the budget worth having.
+        assert!(find(&scaled, "PodDisruptionBudget/spark-worker").is_some());
+    }
+
     #[test]
     fn a_run_is_a_job_of_the_instance_but_no_member_of_its_applyset() {
         let cluster = crate::load(&ValuesOptions {

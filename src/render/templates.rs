@@ -32,6 +32,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("jobs.yaml", include_str!("../../templates/jobs.yaml")),
     ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
+    ("scaling.yaml", include_str!("../../templates/scaling.yaml")),
     ("_pod.yaml", include_str!("../../templates/_pod.yaml")),
     ("_job.yaml", include_str!("../../templates/_job.yaml")),
 ];

@@ -312,12 +312,37 @@ pub struct WorkerSpec {
     /// How long Kubernetes waits after SIGTERM before it kills a worker: time to decommission.
     pub termination_grace_period_seconds: u32,
     pub anti_affinity: AntiAffinity,
+    /// A PodDisruptionBudget that lets a node drain take at most one worker at a time (rendered
+    /// with two workers or more).
+    pub disruption_budget: bool,
+    /// A HorizontalPodAutoscaler on the workers' CPU; sparkup then leaves `replicas` to it.
+    pub autoscaling: AutoscalingSpec,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<Toleration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affinity: Option<Affinity>,
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
+}
+
+impl WorkerSpec {
+    /// How many workers the cluster has at least: `replicas`, or the autoscaler's minimum.
+    pub fn expected(&self) -> u32 {
+        match self.autoscaling.enabled {
+            true => self.autoscaling.min_replicas,
+            false => self.replicas,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AutoscalingSpec {
+    pub enabled: bool,
+    pub min_replicas: u32,
+    pub max_replicas: u32,
+    /// Average CPU use, percent of the workers' CPU requests, the autoscaler aims for.
+    pub target_cpu_utilization: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -420,6 +445,13 @@ impl Default for ClusterSpec {
                 decommission: false,
                 termination_grace_period_seconds: 60,
                 anti_affinity: AntiAffinity::None,
+                disruption_budget: true,
+                autoscaling: AutoscalingSpec {
+                    enabled: false,
+                    min_replicas: 2,
+                    max_replicas: 10,
+                    target_cpu_utilization: 80,
+                },
                 node_selector: BTreeMap::new(),
                 tolerations: Vec::new(),
                 affinity: None,

@@ -491,6 +491,39 @@ fn check_roles(spec: &ClusterSpec, tree: &Value, r: &mut Report) {
             "at most 3600 seconds",
         );
     }
+    let auto = &workers.autoscaling;
+    if auto.enabled {
+        if auto.min_replicas < 1 || auto.min_replicas > MAX_REPLICAS {
+            r.number(
+                "workers.autoscaling.minReplicas",
+                auto.min_replicas,
+                format!("an integer from 1 to {MAX_REPLICAS}"),
+            );
+        }
+        if auto.max_replicas < auto.min_replicas || auto.max_replicas > MAX_REPLICAS {
+            r.number(
+                "workers.autoscaling.maxReplicas",
+                auto.max_replicas,
+                format!(
+                    "an integer from minReplicas ({}) to {MAX_REPLICAS}",
+                    auto.min_replicas
+                ),
+            );
+        }
+        if !(1..=100).contains(&auto.target_cpu_utilization) {
+            r.number(
+                "workers.autoscaling.targetCpuUtilization",
+                auto.target_cpu_utilization,
+                "a percentage of the workers' CPU requests from 1 to 100",
+            );
+        }
+        if workers.resources.requests.cpu.is_none() {
+            r.0.push(ValueError::new(
+                "workers.resources.requests.cpu",
+                "missing: the autoscaler measures CPU use against the workers' CPU request",
+            ));
+        }
+    }
     if workers.replicas > MAX_REPLICAS {
         r.number(
             "workers.replicas",

@@ -89,7 +89,8 @@ fn json_output_is_a_list_of_the_same_objects() {
             "Service",
             "Deployment",
             "Deployment",
-            "Deployment"
+            "Deployment",
+            "PodDisruptionBudget"
         ]
     );
 }
@@ -149,6 +150,7 @@ fn output_dir_holds_one_file_per_object_and_a_kustomization() {
             "06-deployment-spark-master.yaml",
             "07-deployment-spark-worker.yaml",
             "08-deployment-spark-history.yaml",
+            "09-poddisruptionbudget-spark-worker.yaml",
             "kustomization.yaml",
         ]
     );

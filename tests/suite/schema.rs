@@ -69,6 +69,8 @@ fn every_template_branch_passes_strict_schema_validation() {
             "workers.kind=ReplicationController",
             "--set",
             "workers.antiAffinity=hard",
+            "--set",
+            "workers.autoscaling.enabled=true",
         ],
     );
     validate(
@@ -76,6 +78,10 @@ fn every_template_branch_passes_strict_schema_validation() {
         &[
             "--profile",
             "prod",
+            "--set",
+            "workers.autoscaling.enabled=true",
+            "--set",
+            "workers.autoscaling.maxReplicas=20",
             "--set",
             "master.service.type=LoadBalancer",
             "--set",
