@@ -6,6 +6,7 @@
 //! | `golden` | every profile's render, compose and values; every invalid fixture's message | nothing |
 //! | `injection` | no value can change the structure of the output | nothing |
 //! | `cluster` | apply, diff, status, delete (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
+//! | `security` | every rendered pod template against the restricted Pod Security Standard | nothing |
 //! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
 //! | `schema` | every render against the official Kubernetes schemas | `kubernetes-validate` (ignored tests) |
 //! | `e2e` | a real Spark cluster from the rendered manifests: daemons, jobs with extra workers, the history and Connect servers | root, iproute2, iptables, curl, Java 17, pyspark with its Connect client (ignored tests) |
@@ -22,3 +23,4 @@ mod golden;
 mod injection;
 mod schema;
 mod scripts;
+mod security;
