@@ -245,8 +245,21 @@ pub(crate) async fn wait_for_spark(
         };
         bar.set_message(state.clone());
         if Instant::now() >= deadline {
+            // The service proxy connects from the API server, which a network policy that
+            // admits only pods keeps out.
+            let hint = match (
+                cluster.spec.network_policy.enabled,
+                state.starts_with("not answering"),
+            ) {
+                (true, true) => {
+                    "\nwith networkPolicy.enabled, the API server's service proxy must reach the \
+                     master's UI port: add the API server's addresses to networkPolicy.uiFrom \
+                     (an ipBlock)"
+                }
+                _ => "",
+            };
             return Err(KubeError::TimedOut(format!(
-                "timed out after {} waiting for the Spark master: {state}",
+                "timed out after {} waiting for the Spark master: {state}{hint}",
                 duration_text(opts.timeout)
             )));
         }

@@ -109,6 +109,13 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
             quote(name)
         ));
     }
+    if spec.network_policy.enabled {
+        warnings.push(
+            "networkPolicy: docker-compose has no network policies: every container on the \
+             compose network reaches every port; only publishAddress keeps other hosts out"
+                .to_string(),
+        );
+    }
     if spec.workers.autoscaling.enabled {
         warnings.push(format!(
             "workers.autoscaling: docker-compose cannot autoscale: the compose file runs \

@@ -56,6 +56,8 @@ pub(crate) struct Context<'a> {
     pub submitter: Option<String>,
     /// The workers' PodDisruptionBudget and autoscaler.
     pub scaling: Scaling,
+    /// Who may reach the instance's pods, when network policies are on.
+    pub network_policy: Option<NetworkPolicy<'a>>,
     pub security: &'a SecuritySpec,
     pub service_account_name: Option<&'a str>,
 }
@@ -188,6 +190,18 @@ impl Container<'_> {
     }
 }
 
+/// The instance's pods accept each other; their UI and client ports also the namespace and
+/// `ui_from`.
+#[derive(Debug, Serialize)]
+pub(crate) struct NetworkPolicy<'a> {
+    pub name: String,
+    /// Every pod of the instance: daemons, drivers, servers.
+    pub instance: BTreeMap<String, String>,
+    /// UI and client ports by number, across every role.
+    pub ui_ports: Vec<u16>,
+    pub ui_from: &'a [k8s_openapi::api::networking::v1::NetworkPolicyPeer],
+}
+
 /// How the workers' Deployment is drained and scaled.
 #[derive(Debug, Serialize)]
 pub(crate) struct Scaling {
@@ -276,6 +290,7 @@ impl<'a> Context<'a> {
             jobs,
             submitter: spec.rbac.submitter.then(|| submitter_name(spec)),
             scaling: scaling(spec),
+            network_policy: spec.network_policy.enabled.then(|| network_policy(spec)),
             config,
             security: &spec.security_context,
             service_account_name: spec.service_account_name.as_deref(),
@@ -850,6 +865,34 @@ fn driver_container<'a>(
         startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
+    }
+}
+
+fn network_policy(spec: &ClusterSpec) -> NetworkPolicy<'_> {
+    let mut ui_ports = vec![
+        spec.master.ports.http,
+        spec.workers.ports.http,
+        DRIVER_UI_PORT,
+    ];
+    if spec.history.enabled {
+        ui_ports.push(spec.history.port);
+    }
+    if spec.connect.enabled {
+        ui_ports.push(spec.connect.port);
+    }
+    // A job's extra workers' UIs.
+    let extra = spec.jobs.values().map(|j| j.workers).max().unwrap_or(0);
+    ui_ports.extend((1..=extra).map(|i| EXTRA_WORKER_HTTP + u16::try_from(i).unwrap_or(0)));
+    ui_ports.sort_unstable();
+    ui_ports.dedup();
+    NetworkPolicy {
+        name: spec.name.clone(),
+        instance: BTreeMap::from([
+            (LABEL_NAME.to_string(), "spark".to_string()),
+            (LABEL_INSTANCE.to_string(), spec.name.clone()),
+        ]),
+        ui_ports,
+        ui_from: &spec.network_policy.ui_from,
     }
 }
 

@@ -85,6 +85,44 @@ mod tests {
         objects.iter().find(|o| o.id() == id)
     }
 
+    /// Only the instance's pods reach the master's RPC port; the UIs also the namespace.
+    #[test]
+    fn network_policies_keep_the_rpc_ports_to_the_instance() {
+        let objects = objects(&["networkPolicy.enabled=true", "connect.enabled=true"]);
+        let internal = find(&objects, "NetworkPolicy/spark-internal").expect("a policy");
+        let instance = serde_json::json!({
+            "app.kubernetes.io/instance": "spark", "app.kubernetes.io/name": "spark"
+        });
+        assert_eq!(
+            internal.value["spec"]["podSelector"]["matchLabels"],
+            instance
+        );
+        let from = &internal.value["spec"]["ingress"][0]["from"];
+        assert_eq!(
+            from,
+            &serde_json::json!([{"podSelector": {"matchLabels": instance}}])
+        );
+        assert!(internal.value["spec"]["ingress"][0].get("ports").is_none());
+        let ui = find(&objects, "NetworkPolicy/spark-ui").unwrap();
+        let ports: Vec<u64> = ui.value["spec"]["ingress"][0]["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["port"].as_u64().unwrap())
+            .collect();
+        assert_eq!(ports, [4040, 8080, 8081, 15002]);
+        assert!(!ports.contains(&7077) && !ports.contains(&7078));
+        assert_eq!(
+            ui.value["spec"]["ingress"][0]["from"][0],
+            serde_json::json!({"podSelector": {}})
+        );
+        // Egress stays open: DNS and object stores keep working.
+        assert_eq!(
+            ui.value["spec"]["policyTypes"],
+            serde_json::json!(["Ingress"])
+        );
+    }
+
     /// A drain takes one worker at a time, when there is more than one; an autoscaler owns the
     /// worker count, so sparkup stops applying `replicas`.
     #[test]

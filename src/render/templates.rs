@@ -32,6 +32,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("jobs.yaml", include_str!("../../templates/jobs.yaml")),
     ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
+    (
+        "network-policy.yaml",
+        include_str!("../../templates/network-policy.yaml"),
+    ),
     ("scaling.yaml", include_str!("../../templates/scaling.yaml")),
     ("_pod.yaml", include_str!("../../templates/_pod.yaml")),
     ("_job.yaml", include_str!("../../templates/_job.yaml")),

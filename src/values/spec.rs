@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Affinity, Toleration};
+use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use serde::{Deserialize, Serialize};
 
 use super::quantity::Quantity;
@@ -46,6 +47,7 @@ pub struct ClusterSpec {
     /// A Spark Connect server: a long-running driver that clients reach on one port.
     pub connect: ConnectSpec,
     pub rbac: RbacSpec,
+    pub network_policy: NetworkPolicySpec,
     /// Named applications: run with `sparkup submit --job NAME`, or on a `schedule` (a CronJob).
     pub jobs: BTreeMap<String, JobSpec>,
     /// What only `sparkup compose` uses.
@@ -86,6 +88,18 @@ pub struct ConnectSpec {
     pub resources: Resources,
     /// Spark properties for the server only (on top of `sparkConf`).
     pub conf: BTreeMap<String, String>,
+}
+
+/// Who may reach the instance's pods.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NetworkPolicySpec {
+    /// Pods of the instance accept connections only from each other, and on their UI and client
+    /// ports (the UIs, Spark Connect) from the namespace and `uiFrom`.
+    pub enabled: bool,
+    /// Who else may reach the UI and client ports: the ingress controller, the API server's
+    /// addresses (its service proxy reads the master's UI for `apply` and `status`).
+    pub ui_from: Vec<NetworkPolicyPeer>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -483,6 +497,10 @@ impl Default for ClusterSpec {
                 conf: BTreeMap::new(),
             },
             rbac: RbacSpec { submitter: false },
+            network_policy: NetworkPolicySpec {
+                enabled: false,
+                ui_from: Vec::new(),
+            },
             jobs: BTreeMap::new(),
             compose: ComposeSpec {
                 publish_address: "127.0.0.1".into(),

@@ -98,6 +98,12 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_roles(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
     check_history(spec, &mut r);
+    check_kubernetes_fields(
+        &mut r,
+        tree,
+        "networkPolicy.uiFrom",
+        &spec.network_policy.ui_from,
+    );
     if spec.master.recovery == super::spec::Recovery::Filesystem {
         check_on_writable_claim(
             &mut r,

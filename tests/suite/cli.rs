@@ -90,7 +90,9 @@ fn json_output_is_a_list_of_the_same_objects() {
             "Deployment",
             "Deployment",
             "Deployment",
-            "PodDisruptionBudget"
+            "PodDisruptionBudget",
+            "NetworkPolicy",
+            "NetworkPolicy"
         ]
     );
 }
@@ -151,6 +153,8 @@ fn output_dir_holds_one_file_per_object_and_a_kustomization() {
             "07-deployment-spark-worker.yaml",
             "08-deployment-spark-history.yaml",
             "09-poddisruptionbudget-spark-worker.yaml",
+            "10-networkpolicy-spark-internal.yaml",
+            "11-networkpolicy-spark-ui.yaml",
             "kustomization.yaml",
         ]
     );

@@ -74,12 +74,12 @@ async fn apply_to_a_new_namespace_sends_one_request_per_object_in_order() {
         .await
         .unwrap();
     assert!(report.namespace_created);
-    assert_eq!(report.applied.len(), 9);
+    assert_eq!(report.applied.len(), 11);
     insta::assert_snapshot!(fake.lines().join("\n"));
     assert_eq!(
         api.requests(),
-        17,
-        "prod: 9 objects + namespace (2) + inventory (1) + prune lists (5)"
+        20,
+        "prod: 11 objects + namespace (2) + inventory (1) + prune lists (6)"
     );
 }
 
@@ -126,9 +126,9 @@ async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
         .unwrap();
     let summary = Summary::of(&changes);
     assert!(!summary.has_changes(), "{summary}");
-    assert_eq!(summary.unchanged, 9);
+    assert_eq!(summary.unchanged, 11);
     // A diff is a dry run: every apply it sent carried dryRun=All.
-    assert!(fake.lines().iter().filter(|l| l.contains("dryRun")).count() == 9);
+    assert!(fake.lines().iter().filter(|l| l.contains("dryRun")).count() == 11);
 }
 
 #[tokio::test]
@@ -173,7 +173,7 @@ async fn a_plan_reads_live_objects_through_the_inventory_lists() {
         .unwrap();
     assert!(changes.iter().all(|c| c.action == Action::Unchanged));
     let lines = fake.lines();
-    assert_eq!(lines.len(), 16, "{lines:#?}");
+    assert_eq!(lines.len(), 19, "{lines:#?}");
     let gets: Vec<&String> = lines
         .iter()
         .filter(|l| l.starts_with("GET") && !l.contains("labelSelector"))
@@ -930,6 +930,8 @@ async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged(
     assert_eq!(
         report.deleted,
         [
+            "NetworkPolicy/spark-internal",
+            "NetworkPolicy/spark-ui",
             "PodDisruptionBudget/spark-worker",
             "Deployment/spark-history",
             "Deployment/spark-master",
