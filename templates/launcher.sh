@@ -135,8 +135,26 @@ scheduled_time() {
   date -u -d "@$seconds" +%Y-%m-%dT%H:%M:%SZ
 }
 
+# A driver on a standalone cluster reads Spark's shared secret only from its configuration
+# (spark.authenticate.secret), not from the environment as the daemons do. So the driver gets a
+# private copy of the configuration folder, in its own scratch space and readable by it alone,
+# with the secret added by a shell builtin: the secret is in no ConfigMap and no process argument.
+private_conf() {
+  [[ -n "${_SPARK_AUTH_SECRET:-}" ]] || return 0
+  local from=${SPARK_CONF_DIR:-$SPARK_HOME/conf} dir
+  dir=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/sparkup-conf.XXXXXX") ||
+    die "cannot create a private configuration folder"
+  if compgen -G "$from/*" >/dev/null; then
+    cp -L "$from"/* "$dir"/
+  fi
+  (umask 077 && printf 'spark.authenticate.secret %s\n' "$_SPARK_AUTH_SECRET" >>"$dir/spark-defaults.conf")
+  chmod 600 "$dir"/*
+  export SPARK_CONF_DIR=$dir
+}
+
 role_submit() {
   event_log_dir
+  private_conf
   SPARKUP_SCHEDULED_TIME=$(scheduled_time)
   export SPARKUP_SCHEDULED_TIME
   # Executors connect back to a client-mode driver: it must advertise an address they can reach,

@@ -219,6 +219,11 @@ pub async fn apply_command(
     if report.namespace_created {
         text.push_str(&format!("created namespace {}\n", spec.namespace));
     }
+    if let Some(secret) = &report.secret_created {
+        text.push_str(&format!(
+            "created {secret} (a random authentication secret; sparkup never changes it)\n"
+        ));
+    }
     for id in &report.applied {
         text.push_str(&format!("applied {id}\n"));
     }
@@ -335,7 +340,11 @@ pub async fn delete_command(
         text.push_str(&format!("deleted {id}\n"));
     }
     for id in &report.kept {
-        text.push_str(&format!("kept    {id} (holds data; --purge deletes it)\n"));
+        let what = match id.starts_with("Secret/") {
+            true => "the authentication secret",
+            false => "holds data",
+        };
+        text.push_str(&format!("kept    {id} ({what}; --purge deletes it)\n"));
     }
     if report.deleted.is_empty() && report.kept.is_empty() {
         text.push_str(&format!(

@@ -42,6 +42,8 @@ pub struct ApplyReport {
     pub pruned: Vec<String>,
     /// Claims no longer rendered but kept, because pruning claims deletes data.
     pub kept: Vec<String>,
+    /// The authentication Secret, when this apply created it.
+    pub secret_created: Option<String>,
 }
 
 pub async fn apply(
@@ -68,6 +70,7 @@ pub async fn apply(
         force: opts.force_conflicts,
     };
     apply_parent(api, spec, &all_kinds, mode).await?;
+    report.secret_created = ensure_auth_secret(api, spec).await?;
 
     report.applied = apply_in_stages(api, objects, mode, opts.concurrency).await?;
 
@@ -125,6 +128,55 @@ async fn apply_in_stages(
         }
     }
     Ok(applied)
+}
+
+/// Creates the Secret with Spark's shared authentication secret, a random one, when it does not
+/// exist; one that exists is never changed (a new secret would lock out every running daemon and
+/// driver). It is no member of the instance: prune and delete leave it. Its name when created.
+async fn ensure_auth_secret(
+    api: &ApiServer,
+    spec: &ClusterSpec,
+) -> Result<Option<String>, KubeError> {
+    let Some(name) = spec.auth_secret() else {
+        return Ok(None);
+    };
+    let kind = crate::render::kinds::kind_info("v1", "Secret").expect("Secret is in the table");
+    let action = format!("read Secret/{name}");
+    if api
+        .get(kind, Some(&spec.namespace), &name, &action)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| KubeError::Request {
+        action: format!("create Secret/{name}"),
+        detail: format!("no random numbers from the operating system: {e}"),
+    })?;
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    use base64::Engine as _;
+    let body = serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": name,
+            "namespace": spec.namespace,
+            "labels": {
+                "app.kubernetes.io/name": "spark",
+                "app.kubernetes.io/instance": spec.name,
+                "app.kubernetes.io/component": "auth",
+                "app.kubernetes.io/managed-by": "sparkup",
+            },
+        },
+        "type": "Opaque",
+        "data": {
+            crate::render::context::AUTH_SECRET_KEY:
+                base64::engine::general_purpose::STANDARD.encode(secret),
+        },
+    });
+    api.create(kind, &body).await?;
+    Ok(Some(format!("Secret/{name}")))
 }
 
 /// Creates the namespace if it does not exist; true when it was created.

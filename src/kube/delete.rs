@@ -1,5 +1,6 @@
 //! Removing an instance: its ApplySet members in reverse apply order, then the parent.
-//! PersistentVolumeClaims hold data and stay unless `--purge`.
+//! PersistentVolumeClaims hold data and stay unless `--purge`; so does the authentication Secret
+//! `apply` created (a cluster applied again keeps its secret).
 
 use super::client::{ApiServer, ApplyMode, KubeError};
 use super::inventory;
@@ -33,6 +34,17 @@ pub async fn delete(
         api.delete(member.kind, &spec.namespace, &member.name)
             .await?;
         report.deleted.push(member.id());
+    }
+    if let Some(secret) = spec.auth_secret() {
+        let kind = crate::render::kinds::kind_info("v1", "Secret").expect("Secret is in the table");
+        let id = format!("Secret/{secret}");
+        match purge {
+            true => {
+                api.delete(kind, &spec.namespace, &secret).await?;
+                report.deleted.push(id);
+            }
+            false => report.kept.push(id),
+        }
     }
     let kept_kinds = stale.kept_kinds;
     let parent_kind = inventory::config_map_kind();

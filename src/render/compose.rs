@@ -13,7 +13,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
-use super::context::{Container, Context, job_template};
+use super::context::{AUTH_SECRET_ENV, Container, Context, job_template};
+
+/// Where `docker compose` takes the shared authentication secret from.
+const AUTH_SECRET_HOST_ENV: &str = "SPARK_AUTH_SECRET";
 use super::templates;
 use crate::error::{Error, quote};
 use crate::values::Cluster;
@@ -89,6 +92,25 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
         }
     };
     escape_dollars(&mut doc);
+    if cluster.spec.security.authenticate {
+        // The one value compose interpolates: the secret stays out of the file, and compose
+        // refuses to start without it.
+        let from_host = format!(
+            "${{{AUTH_SECRET_HOST_ENV}:?set {AUTH_SECRET_HOST_ENV} to the cluster's shared secret}}"
+        );
+        if let Some(services) = doc["services"].as_object_mut() {
+            for service in services.values_mut() {
+                if let Some(env) = service["environment"].as_object_mut() {
+                    env.insert(AUTH_SECRET_ENV.into(), Value::String(from_host.clone()));
+                }
+            }
+        }
+        warnings.push(format!(
+            "security.authenticate: docker compose reads the shared secret from \
+             {AUTH_SECRET_HOST_ENV} in its own environment, e.g. \
+             export {AUTH_SECRET_HOST_ENV}=$(openssl rand -hex 32)"
+        ));
+    }
     Ok(Compose {
         text: super::output::to_yaml(&doc)?,
         warnings,

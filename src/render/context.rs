@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
     Affinity, ConfigMapEnvSource, EnvFromSource, EnvVar, EnvVarSource, HTTPGetAction,
-    ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, Probe, SecretEnvSource, TCPSocketAction,
-    Toleration, WeightedPodAffinityTerm,
+    ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, Probe, SecretEnvSource,
+    SecretKeySelector, TCPSocketAction, Toleration, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -280,6 +280,9 @@ impl<'a> Context<'a> {
             .filter(|(_, job)| job.schedule.is_some())
             .map(|(name, job)| job_template(cluster, &config, name, job, cronjob_name(spec, name)))
             .collect();
+        for workload in &mut workloads {
+            with_auth_secret(spec, &mut workload.pod);
+        }
         Context {
             name: &spec.name,
             namespace: &spec.namespace,
@@ -347,6 +350,13 @@ fn spark_conf(spec: &ClusterSpec) -> BTreeMap<String, String> {
             "true".to_string(),
         ),
     ]);
+    if spec.security.authenticate {
+        // The secret itself comes from the environment (`_SPARK_AUTH_SECRET`), never from here.
+        conf.insert("spark.authenticate".into(), "true".into());
+        if spec.security.encryption {
+            conf.insert("spark.network.crypto.enabled".into(), "true".into());
+        }
+    }
     if spec.master.recovery == Recovery::Filesystem {
         // A restarted master (the Deployment recreates it) reads its workers and applications
         // back from the claim instead of starting empty.
@@ -916,6 +926,38 @@ fn scaling(spec: &ClusterSpec) -> Scaling {
     }
 }
 
+/// Every container reads Spark's shared secret from the Secret, into the variable Spark's
+/// SecurityManager reads (`_SPARK_AUTH_SECRET`), so the secret is in no ConfigMap, argument or
+/// rendered text; a worker hands it on to its executors the same way.
+fn with_auth_secret(spec: &ClusterSpec, pod: &mut Pod) {
+    let Some(secret) = spec.auth_secret() else {
+        return;
+    };
+    let var = EnvVar {
+        name: AUTH_SECRET_ENV.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret,
+                key: AUTH_SECRET_KEY.into(),
+                optional: None,
+            }),
+            ..Default::default()
+        }),
+        value: None,
+    };
+    for container in pod
+        .containers
+        .iter_mut()
+        .chain(pod.init_containers.iter_mut())
+    {
+        container.env.push(var.clone());
+    }
+}
+
+/// The variable Spark reads its shared secret from, and the Secret's key that holds it.
+pub(crate) const AUTH_SECRET_ENV: &str = "_SPARK_AUTH_SECRET";
+pub(crate) const AUTH_SECRET_KEY: &str = "secret";
+
 /// A scheduled job's CronJob: `<instance>-<job>`.
 pub(crate) fn cronjob_name(spec: &ClusterSpec, job: &str) -> String {
     format!("{}-{job}", spec.name)
@@ -996,7 +1038,7 @@ pub(crate) fn job_template<'a>(
     scratch.extend((1..=job.workers).map(|i| format!("work-{i}")));
     let mut labels = BTreeMap::from([(LABEL_JOB.to_string(), job_name.to_string())]);
     labels.extend(spec.labels.clone());
-    let pod = Pod {
+    let mut pod = Pod {
         labels: {
             let mut l = pod_labels(spec, "driver", &labels);
             l.insert(LABEL_JOB.into(), job_name.into());
@@ -1012,6 +1054,7 @@ pub(crate) fn job_template<'a>(
         termination_grace_period_seconds: None,
         scratch,
     };
+    with_auth_secret(spec, &mut pod);
     JobTemplate {
         name,
         job: job_name.to_string(),

@@ -38,6 +38,8 @@ pub struct ClusterSpec {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<String>,
     pub security_context: SecuritySpec,
+    /// Spark's own security: authentication between daemons and drivers, encryption.
+    pub security: SparkSecuritySpec,
     pub master: MasterSpec,
     pub workers: WorkerSpec,
     /// PersistentVolumeClaims mounted into the master, every worker and every driver.
@@ -232,6 +234,20 @@ pub struct EnvFromSpec {
     pub prefix: Option<String>,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SparkSecuritySpec {
+    /// Spark's shared-secret RPC authentication (`spark.authenticate`) between every daemon and
+    /// every driver sparkup starts; the secret comes from a Kubernetes Secret.
+    pub authenticate: bool,
+    /// The Secret holding the shared secret under the key `secret`; `apply` creates it with a
+    /// random value when it does not exist and never changes it. Default `<name>-auth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_name: Option<String>,
+    /// AES-based encryption of RPC traffic (`spark.network.crypto.enabled`); needs `authenticate`.
+    pub encryption: bool,
+}
+
 /// The user and group Spark runs as; never root.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -309,6 +325,9 @@ pub enum Recovery {
 pub struct ServiceSpec {
     #[serde(rename = "type")]
     pub service_type: ServiceType,
+    /// Expose the master's RPC port through a NodePort or LoadBalancer without
+    /// `security.authenticate`: whoever reaches it can run code on the workers.
+    pub allow_unauthenticated: bool,
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -337,6 +356,18 @@ pub struct WorkerSpec {
     pub affinity: Option<Affinity>,
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
+}
+
+impl ClusterSpec {
+    /// The Secret with Spark's shared authentication secret, when authentication is on.
+    pub fn auth_secret(&self) -> Option<String> {
+        self.security.authenticate.then(|| {
+            self.security
+                .secret_name
+                .clone()
+                .unwrap_or_else(|| format!("{}-auth", self.name))
+        })
+    }
 }
 
 impl WorkerSpec {
@@ -422,6 +453,11 @@ impl Default for ClusterSpec {
                 run_as_group: 185,
                 fs_group: 185,
             },
+            security: SparkSecuritySpec {
+                authenticate: false,
+                secret_name: None,
+                encryption: false,
+            },
             master: MasterSpec {
                 kind: WorkloadKind::Deployment,
                 recovery: Recovery::None,
@@ -436,6 +472,7 @@ impl Default for ClusterSpec {
                 },
                 service: ServiceSpec {
                     service_type: ServiceType::ClusterIP,
+                    allow_unauthenticated: false,
                     annotations: BTreeMap::new(),
                 },
                 node_selector: BTreeMap::new(),

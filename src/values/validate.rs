@@ -98,6 +98,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_roles(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
     check_history(spec, &mut r);
+    check_spark_security(spec, &mut r);
     check_kubernetes_fields(
         &mut r,
         tree,
@@ -324,6 +325,56 @@ fn check_on_writable_claim(
             path,
             dir,
             format!("a folder on a writable storage claim, {who} ({where_}){or_url}"),
+        );
+    }
+}
+
+/// Authentication and what would undo it.
+fn check_spark_security(spec: &ClusterSpec, r: &mut Report) {
+    let security = &spec.security;
+    if let Some(name) = &security.secret_name {
+        check_subdomain(r, "security.secretName", name);
+    }
+    if security.encryption && !security.authenticate {
+        r.0.push(ValueError::new(
+            "security.encryption",
+            "invalid value true: expected security.authenticate too: Spark derives the \
+             encryption keys from the authentication secret",
+        ));
+    }
+    for key in ["spark.authenticate.secret", "spark.authenticate"] {
+        // The value is not shown: it may be the secret itself.
+        if spec.spark_conf.contains_key(key) {
+            r.0.push(ValueError::new(
+                path_key("sparkConf", key),
+                "not allowed here: set security.authenticate, which keeps the secret in a \
+                 Kubernetes Secret instead of the ConfigMap every pod can read",
+            ));
+        }
+    }
+    let exposed = matches!(
+        spec.master.service.service_type,
+        super::spec::ServiceType::NodePort | super::spec::ServiceType::LoadBalancer
+    );
+    if exposed && !security.authenticate && !spec.master.service.allow_unauthenticated {
+        r.invalid(
+            "master.service.type",
+            &format!("{:?}", spec.master.service.service_type),
+            "ClusterIP, or security.authenticate=true: the master's RPC port runs code for \
+             whoever reaches it (set master.service.allowUnauthenticated=true to expose it anyway)",
+        );
+    }
+    let rest = spec.spark_conf.get("spark.master.rest.enabled");
+    if security.authenticate
+        && rest.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+        && !spec.spark_conf.contains_key("spark.master.rest.filters")
+    {
+        r.invalid(
+            "sparkConf.spark.master.rest.enabled",
+            "true",
+            "false with security.authenticate: the REST submission server (port 6066) takes \
+             applications without Spark's authentication; protect it with \
+             spark.master.rest.filters or leave it off",
         );
     }
 }

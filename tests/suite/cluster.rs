@@ -78,8 +78,8 @@ async fn apply_to_a_new_namespace_sends_one_request_per_object_in_order() {
     insta::assert_snapshot!(fake.lines().join("\n"));
     assert_eq!(
         api.requests(),
-        20,
-        "prod: 11 objects + namespace (2) + inventory (1) + prune lists (6)"
+        22,
+        "prod: 11 objects + namespace (2) + inventory (1) + auth Secret (2) + prune lists (6)"
     );
 }
 
@@ -945,7 +945,8 @@ async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged(
         report.kept,
         [
             "PersistentVolumeClaim/spark-code",
-            "PersistentVolumeClaim/spark-data"
+            "PersistentVolumeClaim/spark-data",
+            "Secret/spark-auth"
         ]
     );
     let report = bounded(k8s::delete(&api, &cluster.spec, &objects, true))
@@ -955,7 +956,8 @@ async fn delete_removes_members_in_reverse_order_and_keeps_claims_unless_purged(
         report.deleted,
         [
             "PersistentVolumeClaim/spark-code",
-            "PersistentVolumeClaim/spark-data"
+            "PersistentVolumeClaim/spark-data",
+            "Secret/spark-auth"
         ]
     );
     let left: Vec<String> = fake.state().objects.keys().cloned().collect();
@@ -1570,4 +1572,77 @@ async fn the_submitter_role_allows_exactly_what_submit_does() {
     let binding = rbac.iter().find(|o| o.kind == "RoleBinding").unwrap();
     assert_eq!(binding.value["roleRef"]["name"], "spark-submitter");
     assert_eq!(binding.value["subjects"][0]["name"], "spark-submitter");
+}
+
+/// `apply` creates the authentication Secret once with a random value, never changes it, and
+/// the value appears in no text sparkup writes: render, the applied objects, apply's, diff's
+/// and status's output.
+#[test]
+fn the_authentication_secret_is_created_once_and_shown_nowhere() {
+    use crate::common::sparkup;
+    let fake = Fake::new();
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 4, "workers": []}));
+    let kubeconfig = fake.kubeconfig();
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["-p", "prod", "--kubeconfig", kubeconfig]);
+        sparkup(&all)
+    };
+    let apply = run(&["apply", "--no-wait"]);
+    assert_eq!(apply.code, Some(0), "{}", apply.stderr);
+    assert!(
+        apply
+            .stdout
+            .contains("created Secret/spark-auth (a random authentication secret"),
+        "{}",
+        apply.stdout
+    );
+    let path = "/api/v1/namespaces/default/secrets/spark-auth";
+    let stored = fake.state().objects[path].clone();
+    let encoded = stored["data"]["secret"].as_str().unwrap().to_string();
+    let secret = {
+        use base64::Engine as _;
+        String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(&encoded)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(secret.len(), 64, "32 random bytes, hex");
+    assert!(secret.chars().all(|c| c.is_ascii_hexdigit()));
+
+    let again = run(&["apply", "--no-wait"]);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert!(!again.stdout.contains("created Secret"), "{}", again.stdout);
+    assert_eq!(
+        fake.state().objects[path]["data"]["secret"],
+        encoded.as_str(),
+        "never changed"
+    );
+
+    let mut texts = vec![apply.stdout, apply.stderr, again.stdout];
+    for args in [&["diff"][..], &["status"][..], &["apply", "--dry-run"][..]] {
+        let out = run(args);
+        texts.extend([out.stdout, out.stderr]);
+    }
+    let render = sparkup(&["render", "-p", "prod"]);
+    texts.push(render.stdout);
+    let applied: Vec<String> = fake
+        .state()
+        .objects
+        .iter()
+        .filter(|(p, _)| p.as_str() != path)
+        .map(|(_, o)| o.to_string())
+        .collect();
+    texts.extend(applied);
+    for text in &texts {
+        assert!(
+            !text.contains(&secret) && !text.contains(&encoded),
+            "{text}"
+        );
+    }
+    // Every pod reads it from the Secret.
+    assert!(texts.iter().any(|t| t.contains("_SPARK_AUTH_SECRET")));
 }

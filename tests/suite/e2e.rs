@@ -11,6 +11,7 @@
 //! `cargo test`, run by the README's test command.
 
 mod apps;
+mod auth;
 pub(crate) mod netns;
 pub(crate) mod pods;
 

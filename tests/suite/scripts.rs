@@ -259,3 +259,57 @@ fn image_checksums_are_read_in_both_published_layouts() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no SHA-512 digest"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A driver gets Spark's shared secret in a private copy of the configuration, never in its
+/// arguments: on a standalone cluster the driver reads it from its configuration only.
+#[test]
+fn a_driver_reads_the_shared_secret_from_a_private_configuration() {
+    let home = fake_spark_home("secret");
+    let submit = home.join("bin/spark-submit");
+    std::fs::write(
+        &submit,
+        "#!/bin/sh\necho \"ARGS $*\"\necho \"MODE $(stat -c %a \"$SPARK_CONF_DIR/spark-defaults.conf\")\"\ncat \"$SPARK_CONF_DIR/spark-defaults.conf\"\n",
+    )
+    .unwrap();
+    sh_chmod(&submit);
+    let conf = home.join("conf-from-configmap");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("spark-defaults.conf"),
+        "spark.authenticate true\n",
+    )
+    .unwrap();
+    let tmp = home.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let out = run(
+        &home,
+        &["submit", "app.py"],
+        &[
+            ("SPARK_CONF_DIR", conf.to_str().unwrap()),
+            ("TMPDIR", tmp.to_str().unwrap()),
+            ("_SPARK_AUTH_SECRET", "s3cr3t-value"),
+        ],
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{out:?}");
+    let args = text.lines().next().unwrap();
+    assert!(!args.contains("s3cr3t"), "{args}");
+    assert!(text.contains("MODE 600"), "{text}");
+    assert!(
+        text.contains("spark.authenticate true\nspark.authenticate.secret s3cr3t-value\n"),
+        "{text}"
+    );
+    // The ConfigMap's copy is untouched.
+    assert_eq!(
+        std::fs::read_to_string(conf.join("spark-defaults.conf")).unwrap(),
+        "spark.authenticate true\n"
+    );
+    // Without a secret, the driver reads the configuration as it is.
+    let out = run(
+        &home,
+        &["submit", "app.py"],
+        &[("SPARK_CONF_DIR", conf.to_str().unwrap())],
+    );
+    assert!(stdout(&out).contains("MODE"), "{out:?}");
+    assert!(!stdout(&out).contains("spark.authenticate.secret"));
+}

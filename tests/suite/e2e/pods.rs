@@ -43,6 +43,9 @@ pub struct Pod {
     pub container: Value,
     pub volumes: Vec<Value>,
     pub config_maps: BTreeMap<String, Value>,
+    /// Secrets the pod's `secretKeyRef`s read: (`NAME/KEY`, value). A reference to one not
+    /// given fails the test, so a daemon never runs with an empty secret by accident.
+    pub secrets: Vec<(String, String)>,
 }
 
 impl Pod {
@@ -73,6 +76,7 @@ impl Pod {
             container: spec["containers"][0].clone(),
             volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
             config_maps,
+            secrets: Vec::new(),
         }
     }
 
@@ -102,6 +106,7 @@ impl Pod {
             container: found.clone(),
             volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
             config_maps: pod.config_maps,
+            secrets: Vec::new(),
         }
     }
 
@@ -154,6 +159,20 @@ impl Pod {
             let label = field
                 .and_then(|f| f.strip_prefix("metadata.labels['"))
                 .and_then(|f| f.strip_suffix("']"));
+            if let Some(secret) = var["valueFrom"].get("secretKeyRef") {
+                let key = format!(
+                    "{}/{}",
+                    secret["name"].as_str().unwrap(),
+                    secret["key"].as_str().unwrap()
+                );
+                let value = self
+                    .secrets
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .unwrap_or_else(|| panic!("{name}: Secret {key} is not given to the pod"));
+                env.push((name, value.1.clone()));
+                continue;
+            }
             let value = match field {
                 Some("status.podIP") => ip.to_string(),
                 Some(_) if label.is_some() => labels
