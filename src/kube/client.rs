@@ -314,6 +314,18 @@ impl ApiServer {
                     conflicts: conflicts(message),
                     object: object_id,
                 },
+                // A custom kind whose CustomResourceDefinition the cluster does not have.
+                KubeError::Api { code: 404, .. } if kind.custom => KubeError::Api {
+                    action,
+                    code: 404,
+                    reason: "NotFound".into(),
+                    message: format!(
+                        "the API server does not serve {} {}: install its \
+                         CustomResourceDefinition (for {}, the Prometheus Operator's), or turn \
+                         off what renders it (metrics.podMonitor)",
+                        kind.api_version, kind.kind, kind.group
+                    ),
+                },
                 other => other,
             })
     }
@@ -328,7 +340,11 @@ impl ApiServer {
         let action = format!("list {}", kind.plural);
         let request =
             requests_for(kind, Some(namespace)).list(&ListParams::default().labels(selector));
-        let list = self.send(built(request, &action)?, &action).await?;
+        let list = match self.send(built(request, &action)?, &action).await {
+            // A custom kind the cluster does not serve has no objects.
+            Err(e) if kind.custom && e.code() == Some(404) => return Ok(Vec::new()),
+            other => other?,
+        };
         let mut items = list["items"].as_array().cloned().unwrap_or_default();
         // Items of a list carry no kind; put it back so they read like objects.
         for item in &mut items {

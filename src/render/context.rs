@@ -36,6 +36,91 @@ pub(crate) const LOCAL_DIR: &str = "/tmp";
 /// A worker's application folders (jars, logs of executors).
 pub(crate) const WORK_DIR: &str = "/opt/spark/work";
 
+/// Spark's PrometheusServlet on every instance (master, worker, driver, applications), on the
+/// UI port of the process, at Spark's own default paths.
+const METRICS_PROPERTIES: &str = "\
+*.sink.prometheusServlet.class=org.apache.spark.metrics.sink.PrometheusServlet
+*.sink.prometheusServlet.path=/metrics/prometheus
+master.sink.prometheusServlet.path=/metrics/master/prometheus
+applications.sink.prometheusServlet.path=/metrics/applications/prometheus
+";
+
+/// Where each role's Prometheus text is, on its `http` port: the first path is the one the
+/// `prometheus.io/path` annotation names. A driver's covers its executors too.
+const METRICS_PATHS: &[(&str, &[&str])] = &[
+    (
+        "master",
+        &[
+            "/metrics/master/prometheus",
+            "/metrics/applications/prometheus",
+        ],
+    ),
+    ("worker", &["/metrics/prometheus"]),
+    (
+        "connect",
+        &["/metrics/prometheus", "/metrics/executors/prometheus"],
+    ),
+    (
+        "job",
+        &["/metrics/prometheus", "/metrics/executors/prometheus"],
+    ),
+];
+
+fn metrics_paths(component: &str) -> &'static [&'static str] {
+    METRICS_PATHS
+        .iter()
+        .find(|(c, _)| *c == component)
+        .map_or(&[], |(_, paths)| *paths)
+}
+
+/// `prometheus.io/*` annotations for a pod whose `http` port serves `component`'s metrics.
+fn scrape_annotations(spec: &ClusterSpec, pod: &mut Pod, component: &str) {
+    let Some(path) = metrics_paths(component)
+        .first()
+        .filter(|_| spec.metrics.enabled)
+    else {
+        return;
+    };
+    let Some(port) = pod.containers.first().and_then(|c| c.port("http")) else {
+        return;
+    };
+    pod.annotations
+        .insert("prometheus.io/scrape".into(), "true".into());
+    pod.annotations
+        .insert("prometheus.io/port".into(), port.to_string());
+    pod.annotations
+        .insert("prometheus.io/path".into(), (*path).to_string());
+}
+
+/// One PodMonitor per role that serves metrics.
+#[derive(Debug, Serialize)]
+pub(crate) struct Monitor {
+    pub name: String,
+    pub selector: BTreeMap<String, String>,
+    pub paths: Vec<&'static str>,
+}
+
+fn monitors(spec: &ClusterSpec) -> Vec<Monitor> {
+    if !(spec.metrics.enabled && spec.metrics.pod_monitor) {
+        return Vec::new();
+    }
+    let mut components = vec!["master", "worker"];
+    if spec.connect.enabled {
+        components.push("connect");
+    }
+    if !spec.jobs.is_empty() {
+        components.push("job");
+    }
+    components
+        .into_iter()
+        .map(|component| Monitor {
+            name: format!("{}-{component}", spec.name),
+            selector: selector(spec, component),
+            paths: metrics_paths(component).to_vec(),
+        })
+        .collect()
+}
+
 /// Pods restart when the Spark configuration they read changes.
 pub(crate) const CONFIG_HASH_ANNOTATION: &str = "sparkup.io/config-hash";
 
@@ -58,6 +143,8 @@ pub(crate) struct Context<'a> {
     pub scaling: Scaling,
     /// Who may reach the instance's pods, when network policies are on.
     pub network_policy: Option<NetworkPolicy<'a>>,
+    /// PodMonitors for the Prometheus Operator.
+    pub monitors: Vec<Monitor>,
     pub security: &'a SecuritySpec,
     pub service_account_name: Option<&'a str>,
 }
@@ -282,6 +369,7 @@ impl<'a> Context<'a> {
             .collect();
         for workload in &mut workloads {
             with_auth_secret(spec, &mut workload.pod);
+            scrape_annotations(spec, &mut workload.pod, workload.component);
         }
         Context {
             name: &spec.name,
@@ -294,6 +382,7 @@ impl<'a> Context<'a> {
             submitter: spec.rbac.submitter.then(|| submitter_name(spec)),
             scaling: scaling(spec),
             network_policy: spec.network_policy.enabled.then(|| network_policy(spec)),
+            monitors: monitors(spec),
             config,
             security: &spec.security_context,
             service_account_name: spec.service_account_name.as_deref(),
@@ -308,7 +397,7 @@ fn config(spec: &ClusterSpec) -> Config {
         target: format!("{SPARKUP_DIR}/{path}"),
         content,
     };
-    let files = vec![
+    let mut files = vec![
         file(
             "spark-defaults.conf",
             "conf/spark-defaults.conf",
@@ -316,6 +405,13 @@ fn config(spec: &ClusterSpec) -> Config {
         ),
         file("sparkup.sh", "bin/sparkup.sh", LAUNCHER.to_string()),
     ];
+    if spec.metrics.enabled {
+        files.push(file(
+            "metrics.properties",
+            "conf/metrics.properties",
+            METRICS_PROPERTIES.to_string(),
+        ));
+    }
     let hash = files
         .iter()
         .fold(FNV_OFFSET, |hash, f| fnv1a(hash, f.content.as_bytes()));
@@ -350,6 +446,14 @@ fn spark_conf(spec: &ClusterSpec) -> BTreeMap<String, String> {
             "true".to_string(),
         ),
     ]);
+    if spec.metrics.enabled {
+        conf.insert(
+            "spark.metrics.conf".into(),
+            format!("{CONF_DIR}/metrics.properties"),
+        );
+        // Executors' metrics on the driver's UI, at /metrics/executors/prometheus.
+        conf.insert("spark.ui.prometheus.enabled".into(), "true".into());
+    }
     if spec.security.authenticate {
         // The secret itself comes from the environment (`_SPARK_AUTH_SECRET`), never from here.
         conf.insert("spark.authenticate".into(), "true".into());
@@ -1055,6 +1159,7 @@ pub(crate) fn job_template<'a>(
         scratch,
     };
     with_auth_secret(spec, &mut pod);
+    scrape_annotations(spec, &mut pod, "job");
     JobTemplate {
         name,
         job: job_name.to_string(),

@@ -42,6 +42,8 @@ pub(crate) struct KindInfo {
     pub(crate) plural: &'static str,
     /// Apply order: configuration, storage, services, workloads, the rest.
     pub(crate) stage: u8,
+    /// Served by a CustomResourceDefinition that a cluster may not have.
+    pub(crate) custom: bool,
     check: fn(&Value) -> Result<Value, String>,
 }
 
@@ -70,14 +72,12 @@ impl KindInfo {
 
 /// Every kind in the table.
 pub(crate) fn all() -> impl Iterator<Item = &'static KindInfo> {
-    KINDS.iter()
+    KINDS.iter().chain(CUSTOM_KINDS)
 }
 
 /// The kind table entry for an object's apiVersion and kind.
 pub(crate) fn kind_info(api_version: &str, kind: &str) -> Option<&'static KindInfo> {
-    KINDS
-        .iter()
-        .find(|k| k.api_version == api_version && k.kind == kind)
+    all().find(|k| k.api_version == api_version && k.kind == kind)
 }
 
 /// Pods: read while waiting, never rendered, so not in the kind table.
@@ -87,6 +87,7 @@ static POD: KindInfo = KindInfo {
     group: "",
     plural: "pods",
     stage: u8::MAX,
+    custom: false,
     check: typed_roundtrip::<k8s_openapi::api::core::v1::Pod>,
 };
 
@@ -96,7 +97,7 @@ pub(crate) fn pod_kind() -> &'static KindInfo {
 
 /// The kind table entry for an ApplySet group-kind (`Deployment.apps`).
 pub(crate) fn kind_by_group_kind(group_kind: &str) -> Option<&'static KindInfo> {
-    KINDS.iter().find(|k| k.group_kind() == group_kind)
+    all().find(|k| k.group_kind() == group_kind)
 }
 
 macro_rules! kinds {
@@ -108,6 +109,7 @@ macro_rules! kinds {
                 group: <$ty as k8s_openapi::Resource>::GROUP,
                 plural: <$ty as k8s_openapi::Resource>::URL_PATH_SEGMENT,
                 stage: $stage,
+                custom: false,
                 check: typed_roundtrip::<$ty>,
             }, )*
         ];
@@ -131,6 +133,35 @@ kinds! {
     "networking.k8s.io/v1", "Ingress", k8s_openapi::api::networking::v1::Ingress, 5;
     "policy/v1", "PodDisruptionBudget", k8s_openapi::api::policy::v1::PodDisruptionBudget, 5;
     "autoscaling/v2", "HorizontalPodAutoscaler", k8s_openapi::api::autoscaling::v2::HorizontalPodAutoscaler, 5;
+}
+
+/// Kinds of CustomResourceDefinitions sparkup renders: no k8s-openapi type, so their names are
+/// written here, and their objects are checked for the shape every object has.
+static CUSTOM_KINDS: &[KindInfo] = &[KindInfo {
+    api_version: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    group: "monitoring.coreos.com",
+    plural: "podmonitors",
+    stage: 5,
+    custom: true,
+    check: custom_object,
+}];
+
+/// A custom object: a mapping with metadata and a `spec` mapping; its schema is the CRD's.
+fn custom_object(value: &Value) -> Result<Value, String> {
+    let object = value.as_object().ok_or("expected a mapping")?;
+    for key in object.keys() {
+        if !["apiVersion", "kind", "metadata", "spec"].contains(&key.as_str()) {
+            return Err(format!("{key}: unknown field"));
+        }
+    }
+    if !value["metadata"].is_object() {
+        return Err("metadata: expected a mapping".into());
+    }
+    if !value["spec"].is_object() {
+        return Err("spec: expected a mapping".into());
+    }
+    Ok(value.clone())
 }
 
 /// Parses the value as `T` and serializes it back; fails if a key was lost on the way.

@@ -50,6 +50,7 @@ pub struct ClusterSpec {
     pub connect: ConnectSpec,
     pub rbac: RbacSpec,
     pub network_policy: NetworkPolicySpec,
+    pub metrics: MetricsSpec,
     /// Named applications: run with `sparkup submit --job NAME`, or on a `schedule` (a CronJob).
     pub jobs: BTreeMap<String, JobSpec>,
     /// What only `sparkup compose` uses.
@@ -90,6 +91,17 @@ pub struct ConnectSpec {
     pub resources: Resources,
     /// Spark properties for the server only (on top of `sparkConf`).
     pub conf: BTreeMap<String, String>,
+}
+
+/// Spark's Prometheus endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MetricsSpec {
+    /// Spark's PrometheusServlet on every daemon's and driver's UI port, executors' metrics on
+    /// the driver's (`spark.ui.prometheus.enabled`), and `prometheus.io/*` pod annotations.
+    pub enabled: bool,
+    /// A PodMonitor (monitoring.coreos.com/v1, the Prometheus Operator's) for every endpoint.
+    pub pod_monitor: bool,
 }
 
 /// Who may reach the instance's pods.
@@ -534,6 +546,10 @@ impl Default for ClusterSpec {
                 conf: BTreeMap::new(),
             },
             rbac: RbacSpec { submitter: false },
+            metrics: MetricsSpec {
+                enabled: false,
+                pod_monitor: false,
+            },
             network_policy: NetworkPolicySpec {
                 enabled: false,
                 ui_from: Vec::new(),

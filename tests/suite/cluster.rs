@@ -1646,3 +1646,36 @@ fn the_authentication_secret_is_created_once_and_shown_nowhere() {
     // Every pod reads it from the Secret.
     assert!(texts.iter().any(|t| t.contains("_SPARK_AUTH_SECRET")));
 }
+
+/// A PodMonitor needs the Prometheus Operator's CRD: a cluster without it gets an error that
+/// says so, from diff and apply alike, and listing the missing kind is no error.
+#[tokio::test]
+async fn a_pod_monitor_without_its_crd_is_a_clear_error() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api().await;
+    let monitors = "/apis/monitoring.coreos.com/v1/namespaces/default/podmonitors";
+    let missing = "the server could not find the requested resource";
+    for name in ["spark-master", "spark-worker"] {
+        fake.fail(Method::PATCH, &format!("{monitors}/{name}"), 404, missing);
+        fake.fail(Method::GET, &format!("{monitors}/{name}"), 404, missing);
+    }
+    fake.fail(Method::GET, monitors, 404, missing);
+    let (cluster, objects) = objects("dev", &["metrics.enabled=true", "metrics.podMonitor=true"]);
+    assert!(objects.iter().any(|o| o.id() == "PodMonitor/spark-master"));
+    let expected = "the API server does not serve monitoring.coreos.com/v1 PodMonitor: install its \
+                    CustomResourceDefinition (for monitoring.coreos.com, the Prometheus \
+                    Operator's), or turn off what renders it (metrics.podMonitor)";
+    let err = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(expected), "{err}");
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains(expected), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("cannot apply PodMonitor/spark-master: 404"),
+        "{err}"
+    );
+}

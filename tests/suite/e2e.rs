@@ -243,6 +243,7 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         "sparkConf.spark.worker.timeout=4",
         "workers.decommission=true",
         "sparkConf.spark.executor.memory=512m",
+        "metrics.enabled=true",
         "master.recovery=filesystem",
         "master.recoveryDirectory=/var/lib/spark-state/recovery",
         "storage[0].name=state",
@@ -318,6 +319,44 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         assert_eq!(mine[0]["cores"].as_u64(), Some(cores), "{}", mine[0]);
         assert_eq!(mine[0]["memory"].as_u64(), Some(memory_mib), "{}", mine[0]);
     }
+
+    // Spark's Prometheus text, from the ports and paths the pods' annotations name, agrees with
+    // the master's /json/.
+    let scrape = |pod: &Pod, host: u8| {
+        let port = pod.annotation("prometheus.io/port");
+        let path = pod.annotation("prometheus.io/path");
+        let url = format!("http://{}:{port}{path}", cluster.net.ip(host));
+        cluster
+            .net
+            .run_in("driver", &["curl", "-sf", "--max-time", "3", &url])
+            .unwrap_or_else(|| panic!("no metrics at {url}"))
+    };
+    let gauge = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(&format!("metrics_{name}_Value")))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no gauge {name} in:\n{text}")) as u64
+    };
+    let master_metrics = scrape(&cluster.master, MASTER);
+    assert_eq!(
+        gauge(&master_metrics, "master_aliveWorkers"),
+        alive(&json) as u64,
+        "{master_metrics}"
+    );
+    let worker_metrics = scrape(&cluster.worker, worker_host(0));
+    let mine = &workers_on(&json, &cluster.net.ip(worker_host(0)))[0];
+    assert_eq!(
+        gauge(&worker_metrics, "worker_coresFree") + gauge(&worker_metrics, "worker_coresUsed"),
+        mine["cores"].as_u64().unwrap(),
+        "{worker_metrics}"
+    );
+    assert_eq!(
+        gauge(&worker_metrics, "worker_memFree_MB") + gauge(&worker_metrics, "worker_memUsed_MB"),
+        mine["memory"].as_u64().unwrap(),
+        "{worker_metrics}"
+    );
+    println!("Prometheus gauges of the master and a worker agree with /json/");
 
     // A client-mode driver in its own pod runs a job on the executors and gets the right answer.
     let jar = build_job(&dir);

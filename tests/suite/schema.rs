@@ -83,6 +83,8 @@ fn every_template_branch_passes_strict_schema_validation() {
             "--set",
             "workers.autoscaling.maxReplicas=20",
             "--set",
+            "metrics.enabled=true",
+            "--set",
             "networkPolicy.uiFrom[0].namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name=ingress-nginx",
             "--set",
             "networkPolicy.uiFrom[1].ipBlock.cidr=10.0.0.0/24",

@@ -40,6 +40,8 @@ pub fn java_home() -> String {
 
 /// A workload's pod template from the rendered List.
 pub struct Pod {
+    /// The pod template's annotations.
+    pub annotations: Value,
     pub container: Value,
     pub volumes: Vec<Value>,
     pub config_maps: BTreeMap<String, Value>,
@@ -73,6 +75,7 @@ impl Pod {
             .unwrap_or_else(|| panic!("no {component} workload rendered"));
         let spec = &workload["spec"]["template"]["spec"];
         Pod {
+            annotations: workload["spec"]["template"]["metadata"]["annotations"].clone(),
             container: spec["containers"][0].clone(),
             volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
             config_maps,
@@ -102,12 +105,25 @@ impl Pod {
             .clone()
             .find(|c| c["name"] == container)
             .unwrap_or_else(|| panic!("{kind}/{name} has no container {container}"));
+        let template = match kind {
+            "CronJob" => &object["spec"]["jobTemplate"]["spec"]["template"],
+            _ => &object["spec"]["template"],
+        };
         Pod {
+            annotations: template["metadata"]["annotations"].clone(),
             container: found.clone(),
             volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
             config_maps: pod.config_maps,
             secrets: Vec::new(),
         }
+    }
+
+    /// One of the pod template's annotations; the test fails when it is missing.
+    pub fn annotation(&self, name: &str) -> String {
+        self.annotations[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("no annotation {name}: {}", self.annotations))
+            .to_string()
     }
 
     pub fn args(&self) -> Vec<String> {
