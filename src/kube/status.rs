@@ -41,8 +41,13 @@ pub async fn status(
     objects: &[Object],
 ) -> Result<StatusReport, KubeError> {
     let mut rows = Vec::new();
+    let master_service = format!("Service/{}-master", cluster.spec.name);
+    let mut master_live = None;
     for object in objects {
         let live = api.get_object(object).await?;
+        if object.id() == master_service {
+            master_live = live.clone();
+        }
         let (state, healthy) = match &live {
             None => ("missing".to_string(), false),
             Some(live) => object_state(api, cluster, object, live).await?,
@@ -133,11 +138,35 @@ pub async fn status(
         healthy: rows.iter().all(|r| r.healthy) && spark_healthy,
         rows,
         spark,
-        ui: format!(
-            "kubectl port-forward -n {} svc/{}-master {port}:{port}, then open http://localhost:{port}/",
-            spec.namespace, spec.name
-        ),
+        ui: ui_url(cluster, master_live.as_ref(), port),
     })
+}
+
+/// Where the master's UI is, for how the instance is exposed: its Ingress, a load balancer, a
+/// node port, or a port-forward.
+fn ui_url(cluster: &Cluster, service: Option<&Value>, port: u16) -> String {
+    let spec = &cluster.spec;
+    if let Some(url) = spec.ingress_url() {
+        return format!("{url}/ (Ingress {}-master)", spec.name);
+    }
+    let balancer = service
+        .and_then(|s| s.pointer("/status/loadBalancer/ingress/0"))
+        .and_then(|i| str_at(i, "/hostname").or_else(|| str_at(i, "/ip")));
+    if let Some(address) = balancer {
+        return format!("http://{address}:{port}/ (LoadBalancer)");
+    }
+    let node_port = service
+        .and_then(|s| s.pointer("/spec/ports"))
+        .and_then(Value::as_array)
+        .and_then(|ports| ports.iter().find(|p| p["name"] == "http"))
+        .and_then(|p| p["nodePort"].as_u64());
+    if let Some(node_port) = node_port {
+        return format!("http://<any node's address>:{node_port}/ (NodePort)");
+    }
+    format!(
+        "kubectl port-forward -n {} svc/{}-master {port}:{port}, then open http://localhost:{port}/",
+        spec.namespace, spec.name
+    )
 }
 
 async fn object_state(

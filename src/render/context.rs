@@ -92,6 +92,13 @@ fn scrape_annotations(spec: &ClusterSpec, pod: &mut Pod, component: &str) {
         .insert("prometheus.io/path".into(), (*path).to_string());
 }
 
+#[derive(Debug, Serialize)]
+pub(crate) struct Ingress<'a> {
+    pub name: String,
+    pub service: String,
+    pub spec: &'a crate::values::spec::IngressSpec,
+}
+
 /// One PodMonitor per role that serves metrics.
 #[derive(Debug, Serialize)]
 pub(crate) struct Monitor {
@@ -145,6 +152,8 @@ pub(crate) struct Context<'a> {
     pub network_policy: Option<NetworkPolicy<'a>>,
     /// PodMonitors for the Prometheus Operator.
     pub monitors: Vec<Monitor>,
+    /// The master UI's Ingress.
+    pub ingress: Option<Ingress<'a>>,
     pub security: &'a SecuritySpec,
     pub service_account_name: Option<&'a str>,
 }
@@ -383,6 +392,11 @@ impl<'a> Context<'a> {
             scaling: scaling(spec),
             network_policy: spec.network_policy.enabled.then(|| network_policy(spec)),
             monitors: monitors(spec),
+            ingress: spec.ui.ingress.enabled.then(|| Ingress {
+                name: format!("{}-master", spec.name),
+                service: format!("{}-master", spec.name),
+                spec: &spec.ui.ingress,
+            }),
             config,
             security: &spec.security_context,
             service_account_name: spec.service_account_name.as_deref(),
@@ -446,6 +460,11 @@ fn spark_conf(spec: &ClusterSpec) -> BTreeMap<String, String> {
             "true".to_string(),
         ),
     ]);
+    if let Some(url) = spec.ingress_url() {
+        // Worker and application UIs open through the master's, under the Ingress's URL.
+        conf.insert("spark.ui.reverseProxy".into(), "true".into());
+        conf.insert("spark.ui.reverseProxyUrl".into(), url);
+    }
     if spec.metrics.enabled {
         conf.insert(
             "spark.metrics.conf".into(),

@@ -33,6 +33,7 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
     ("jobs.yaml", include_str!("../../templates/jobs.yaml")),
     ("rbac.yaml", include_str!("../../templates/rbac.yaml")),
     ("metrics.yaml", include_str!("../../templates/metrics.yaml")),
+    ("ingress.yaml", include_str!("../../templates/ingress.yaml")),
     (
         "network-policy.yaml",
         include_str!("../../templates/network-policy.yaml"),

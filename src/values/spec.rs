@@ -51,6 +51,7 @@ pub struct ClusterSpec {
     pub rbac: RbacSpec,
     pub network_policy: NetworkPolicySpec,
     pub metrics: MetricsSpec,
+    pub ui: UiSpec,
     /// Named applications: run with `sparkup submit --job NAME`, or on a `schedule` (a CronJob).
     pub jobs: BTreeMap<String, JobSpec>,
     /// What only `sparkup compose` uses.
@@ -91,6 +92,30 @@ pub struct ConnectSpec {
     pub resources: Resources,
     /// Spark properties for the server only (on top of `sparkConf`).
     pub conf: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UiSpec {
+    pub ingress: IngressSpec,
+}
+
+/// An Ingress for the master's UI, with Spark's reverse proxy so that worker and application
+/// UIs open through the master instead of linking to pod IPs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IngressSpec {
+    pub enabled: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class_name: Option<String>,
+    /// The host name users open, e.g. spark.example.com.
+    pub host: String,
+    /// The path prefix, `/` or e.g. `/spark`.
+    pub path: String,
+    /// A TLS Secret for the host; the reverse proxy's links are then https.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_secret: Option<String>,
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// Spark's Prometheus endpoints.
@@ -371,6 +396,22 @@ pub struct WorkerSpec {
 }
 
 impl ClusterSpec {
+    /// The URL of the master's UI through the Ingress, when there is one.
+    pub fn ingress_url(&self) -> Option<String> {
+        let ingress = &self.ui.ingress;
+        ingress.enabled.then(|| {
+            let scheme = match ingress.tls_secret {
+                Some(_) => "https",
+                None => "http",
+            };
+            format!(
+                "{scheme}://{}{}",
+                ingress.host,
+                ingress.path.trim_end_matches('/')
+            )
+        })
+    }
+
     /// The Secret with Spark's shared authentication secret, when authentication is on.
     pub fn auth_secret(&self) -> Option<String> {
         self.security.authenticate.then(|| {
@@ -546,6 +587,16 @@ impl Default for ClusterSpec {
                 conf: BTreeMap::new(),
             },
             rbac: RbacSpec { submitter: false },
+            ui: UiSpec {
+                ingress: IngressSpec {
+                    enabled: false,
+                    class_name: None,
+                    host: String::new(),
+                    path: "/".into(),
+                    tls_secret: None,
+                    annotations: BTreeMap::new(),
+                },
+            },
             metrics: MetricsSpec {
                 enabled: false,
                 pod_monitor: false,

@@ -99,6 +99,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_storage(&spec.storage, &mut r);
     check_history(spec, &mut r);
     check_spark_security(spec, &mut r);
+    check_ingress(spec, &mut r);
     check_kubernetes_fields(
         &mut r,
         tree,
@@ -326,6 +327,36 @@ fn check_on_writable_claim(
             dir,
             format!("a folder on a writable storage claim, {who} ({where_}){or_url}"),
         );
+    }
+}
+
+fn check_ingress(spec: &ClusterSpec, r: &mut Report) {
+    let ingress = &spec.ui.ingress;
+    check_metadata(r, "ui.ingress.annotations", &ingress.annotations, false);
+    if !ingress.enabled {
+        return;
+    }
+    if !is_dns1123_subdomain(&ingress.host) || !ingress.host.contains('.') {
+        r.invalid(
+            "ui.ingress.host",
+            &ingress.host,
+            "a fully qualified host name such as spark.example.com",
+        );
+    }
+    let path = &ingress.path;
+    let valid = path.starts_with('/')
+        && !path.contains("//")
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-._~".contains(c));
+    if !valid {
+        r.invalid("ui.ingress.path", path, "a path such as / or /spark");
+    }
+    if let Some(class) = &ingress.class_name {
+        check_subdomain(r, "ui.ingress.className", class);
+    }
+    if let Some(secret) = &ingress.tls_secret {
+        check_subdomain(r, "ui.ingress.tlsSecret", secret);
     }
 }
 

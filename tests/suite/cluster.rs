@@ -1679,3 +1679,42 @@ async fn a_pod_monitor_without_its_crd_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// status names the UI's URL for how the master is exposed.
+#[tokio::test]
+async fn status_names_the_ui_url_for_the_exposure() {
+    let ingress = [
+        "ui.ingress.enabled=true",
+        "ui.ingress.host=spark.example.com",
+        "ui.ingress.tlsSecret=spark-tls",
+    ];
+    let (_fake, api, cluster, objects) = applied("dev", &ingress).await;
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.ui,
+        "https://spark.example.com/ (Ingress spark-master)"
+    );
+
+    let balancer = [
+        "master.service.type=LoadBalancer",
+        "security.authenticate=true",
+    ];
+    let (fake, api, cluster, objects) = applied("dev", &balancer).await;
+    let service = "/api/v1/namespaces/default/services/spark-master";
+    fake.state().objects.get_mut(service).unwrap()["status"] =
+        json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}});
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert_eq!(report.ui, "http://203.0.113.7:8080/ (LoadBalancer)");
+
+    let node_port = ["master.service.type=NodePort", "security.authenticate=true"];
+    let (fake, api, cluster, objects) = applied("dev", &node_port).await;
+    fake.state().objects.get_mut(service).unwrap()["spec"]["ports"][1]["nodePort"] = json!(31080);
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert_eq!(report.ui, "http://<any node's address>:31080/ (NodePort)");
+}
