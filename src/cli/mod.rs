@@ -8,6 +8,8 @@ mod print;
 mod render;
 #[cfg(feature = "kube")]
 mod submit;
+#[cfg(feature = "kube")]
+mod ui;
 
 use std::process::ExitCode;
 
@@ -22,6 +24,8 @@ pub use kube::{
 pub use print::EXIT_ERROR;
 #[cfg(feature = "kube")]
 pub use submit::{SubmitArgs, build as build_submission};
+#[cfg(feature = "kube")]
+pub use ui::{UiArgs, UiName};
 
 /// The exit code for an error: 3 when `apply` applied everything but the cluster was not up in
 /// time, 2 for everything else (bad input, an API error, a workload that cannot start).
@@ -96,6 +100,13 @@ pub enum Command {
         Exit code: the driver's; 2 for bad input or an API error, 3 when --timeout ran out,\n\
         130 when interrupted (the Job is deleted, which stops the application).")]
     Submit(SubmitArgs),
+    #[cfg(feature = "kube")]
+    /// Open a UI on localhost through the API server, as kubectl port-forward does
+    #[command(after_help = "Examples:\n  \
+        sparkup ui --profile prod -n spark            # the master's UI on http://127.0.0.1:8080/\n  \
+        sparkup ui history --profile prod -n spark\n  \
+        sparkup ui master --local-port 0              # any free local port")]
+    Ui(UiArgs),
     /// Print the fully merged values, with every default
     #[command(after_help = "Examples:\n  \
         sparkup values --profile prod\n  \
@@ -132,6 +143,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         #[cfg(feature = "kube")]
         Command::Submit(args) => submit::submit_command(&args),
+        #[cfg(feature = "kube")]
+        Command::Ui(args) => ui::ui_command(&args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             let mut command = <Cli as clap::CommandFactory>::command();

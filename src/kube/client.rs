@@ -466,6 +466,34 @@ impl ApiServer {
         response.map_err(|e| self.error(e, &action))
     }
 
+    /// One forwarded connection to `port` of `pod` (the API server's `portforward` subresource,
+    /// over a WebSocket).
+    pub(crate) async fn port_forward(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+    ) -> Result<tokio::io::DuplexStream, KubeError> {
+        let action = format!("forward port {port} of pod {pod}");
+        let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+            kube::Api::namespaced(self.client.clone(), namespace);
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut forwarder = tokio::time::timeout(self.timeout, pods.portforward(pod, &[port]))
+            .await
+            .map_err(|_| KubeError::Timeout {
+                target: self.target.clone(),
+                action: action.clone(),
+                after: self.timeout,
+            })?
+            .map_err(|e| self.error(e, &action))?;
+        forwarder
+            .take_stream(port)
+            .ok_or_else(|| KubeError::Request {
+                action,
+                detail: "the forward has no stream for the port".into(),
+            })
+    }
+
     /// GET through the API server's service proxy (the Spark master's `/json/`): kube has no
     /// request builder for it.
     pub(crate) async fn proxy_get(

@@ -33,6 +33,7 @@ fn help_is_available_for_every_command_with_examples() {
         "status",
         "delete",
         "submit",
+        "ui",
         "completions",
     ] {
         let run = sparkup(&[command, "--help"]);
