@@ -95,8 +95,32 @@ fn scrape_annotations(spec: &ClusterSpec, pod: &mut Pod, component: &str) {
 #[derive(Debug, Serialize)]
 pub(crate) struct Ingress<'a> {
     pub name: String,
-    pub service: String,
     pub spec: &'a crate::values::spec::IngressSpec,
+    /// (host, path, Service) for each UI: the master's, and the history and Connect servers'
+    /// when they have a host.
+    pub rules: Vec<(String, String, String)>,
+    pub hosts: Vec<String>,
+}
+
+fn ingress(spec: &ClusterSpec) -> Ingress<'_> {
+    let i = &spec.ui.ingress;
+    let mut rules = vec![(
+        i.host.clone(),
+        i.path.clone(),
+        format!("{}-master", spec.name),
+    )];
+    if let Some(host) = &i.history_host {
+        rules.push((host.clone(), "/".into(), format!("{}-history", spec.name)));
+    }
+    if let Some(host) = &i.connect_host {
+        rules.push((host.clone(), "/".into(), format!("{}-connect", spec.name)));
+    }
+    Ingress {
+        name: format!("{}-master", spec.name),
+        spec: i,
+        hosts: rules.iter().map(|(h, _, _)| h.clone()).collect(),
+        rules,
+    }
 }
 
 /// One PodMonitor per role that serves metrics.
@@ -392,11 +416,7 @@ impl<'a> Context<'a> {
             scaling: scaling(spec),
             network_policy: spec.network_policy.enabled.then(|| network_policy(spec)),
             monitors: monitors(spec),
-            ingress: spec.ui.ingress.enabled.then(|| Ingress {
-                name: format!("{}-master", spec.name),
-                service: format!("{}-master", spec.name),
-                spec: &spec.ui.ingress,
-            }),
+            ingress: spec.ui.ingress.enabled.then(|| ingress(spec)),
             config,
             security: &spec.security_context,
             service_account_name: spec.service_account_name.as_deref(),

@@ -112,9 +112,15 @@ pub struct IngressSpec {
     pub host: String,
     /// The path prefix, `/` or e.g. `/spark`.
     pub path: String,
-    /// A TLS Secret for the host; the reverse proxy's links are then https.
+    /// A TLS Secret for the hosts; the reverse proxy's links are then https.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_secret: Option<String>,
+    /// A host for the history server's UI (with `history.enabled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_host: Option<String>,
+    /// A host for the Spark Connect server's application UI (with `connect.enabled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_host: Option<String>,
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -594,6 +600,8 @@ impl Default for ClusterSpec {
                     host: String::new(),
                     path: "/".into(),
                     tls_secret: None,
+                    history_host: None,
+                    connect_host: None,
                     annotations: BTreeMap::new(),
                 },
             },

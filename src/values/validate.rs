@@ -355,6 +355,35 @@ fn check_ingress(spec: &ClusterSpec, r: &mut Report) {
     if let Some(class) = &ingress.class_name {
         check_subdomain(r, "ui.ingress.className", class);
     }
+    for (field, host, enabled, what) in [
+        (
+            "historyHost",
+            &ingress.history_host,
+            spec.history.enabled,
+            "history",
+        ),
+        (
+            "connectHost",
+            &ingress.connect_host,
+            spec.connect.enabled,
+            "connect",
+        ),
+    ] {
+        let Some(host) = host else { continue };
+        if !is_dns1123_subdomain(host) || !host.contains('.') {
+            r.invalid(
+                format!("ui.ingress.{field}"),
+                host,
+                "a fully qualified host name such as history.spark.example.com",
+            );
+        } else if !enabled {
+            r.invalid(
+                format!("ui.ingress.{field}"),
+                host,
+                format!("no host while {what}.enabled is false: there is no {what} server"),
+            );
+        }
+    }
     if let Some(secret) = &ingress.tls_secret {
         check_subdomain(r, "ui.ingress.tlsSecret", secret);
     }
