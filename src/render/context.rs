@@ -46,23 +46,24 @@ applications.sink.prometheusServlet.path=/metrics/applications/prometheus
 ";
 
 /// Where each role's Prometheus text is, on its `http` port: the first path is the one the
-/// `prometheus.io/path` annotation names. A driver's covers its executors too.
+/// `prometheus.io/path` annotation names. A driver's covers its executors too. With the trailing
+/// `/`: Spark's UI answers the path without it with a redirect.
 const METRICS_PATHS: &[(&str, &[&str])] = &[
     (
         "master",
         &[
-            "/metrics/master/prometheus",
-            "/metrics/applications/prometheus",
+            "/metrics/master/prometheus/",
+            "/metrics/applications/prometheus/",
         ],
     ),
-    ("worker", &["/metrics/prometheus"]),
+    ("worker", &["/metrics/prometheus/"]),
     (
         "connect",
-        &["/metrics/prometheus", "/metrics/executors/prometheus"],
+        &["/metrics/prometheus/", "/metrics/executors/prometheus/"],
     ),
     (
         "job",
-        &["/metrics/prometheus", "/metrics/executors/prometheus"],
+        &["/metrics/prometheus/", "/metrics/executors/prometheus/"],
     ),
 ];
 
