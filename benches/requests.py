@@ -36,14 +36,19 @@ DISCOVERY = {
     "/api": {"kind": "APIVersions", "versions": ["v1"],
              "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]},
     "/apis": {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
-        {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}],
-         "preferredVersion": {"groupVersion": "apps/v1", "version": "v1"}}]},
+        {"name": group, "versions": [{"groupVersion": f"{group}/v1", "version": "v1"}],
+         "preferredVersion": {"groupVersion": f"{group}/v1", "version": "v1"}}
+        for group in ["apps", "policy", "networking.k8s.io"]]},
     "/api/v1": {"kind": "APIResourceList", "groupVersion": "v1", "resources": resources(
         ("namespaces", "Namespace", False), ("configmaps", "ConfigMap", True),
         ("services", "Service", True), ("persistentvolumeclaims", "PersistentVolumeClaim", True),
         ("secrets", "Secret", True), ("pods", "Pod", True))},
     "/apis/apps/v1": {"kind": "APIResourceList", "groupVersion": "apps/v1", "resources": resources(
         ("deployments", "Deployment", True))},
+    "/apis/policy/v1": {"kind": "APIResourceList", "groupVersion": "policy/v1", "resources": resources(
+        ("poddisruptionbudgets", "PodDisruptionBudget", True))},
+    "/apis/networking.k8s.io/v1": {"kind": "APIResourceList", "groupVersion": "networking.k8s.io/v1",
+                                   "resources": resources(("networkpolicies", "NetworkPolicy", True))},
 }
 
 
