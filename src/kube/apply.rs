@@ -81,6 +81,7 @@ pub async fn apply(
         &all_kinds,
         objects,
         opts.prune_pvcs,
+        opts.concurrency,
     )
     .await?;
     for member in &stale.remove {

@@ -2,7 +2,7 @@
 //! PersistentVolumeClaims hold data and stay unless `--purge`; so does the authentication Secret
 //! `apply` created (a cluster applied again keeps its secret).
 
-use super::client::{ApiServer, ApplyMode, KubeError};
+use super::client::{ApiServer, ApplyMode, CONCURRENCY, KubeError};
 use super::inventory;
 use crate::applyset;
 use crate::render::Object;
@@ -24,8 +24,16 @@ pub async fn delete(
         return Ok(DeleteReport::default());
     }
     let kinds = inventory::kinds_in_use(api, &spec.name, &spec.namespace, objects).await?;
-    let stale =
-        inventory::stale_members(api, &spec.name, &spec.namespace, &kinds, &[], purge).await?;
+    let stale = inventory::stale_members(
+        api,
+        &spec.name,
+        &spec.namespace,
+        &kinds,
+        &[],
+        purge,
+        CONCURRENCY,
+    )
+    .await?;
     let mut report = DeleteReport {
         kept: stale.kept,
         ..Default::default()

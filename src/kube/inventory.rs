@@ -88,15 +88,27 @@ pub(crate) async fn live_members(
     instance: &str,
     namespace: &str,
     kinds: &BTreeSet<String>,
+    concurrency: usize,
 ) -> Result<Vec<(&'static KindInfo, Value)>, KubeError> {
+    use futures::{StreamExt, TryStreamExt, stream};
     let selector = format!("{LABEL_PART_OF}={}", applyset_id(instance, namespace));
     let parent = parent_name(instance);
+    let known: Vec<&'static KindInfo> = kinds
+        .iter()
+        .filter_map(|group_kind| kinds::kind_by_group_kind(group_kind))
+        .collect();
+    // One list per kind, a few at a time, results in the kinds' order.
+    let lists: Vec<(&'static KindInfo, Vec<Value>)> = stream::iter(known)
+        .map(|kind| {
+            let selector = &selector;
+            async move { Ok::<_, KubeError>((kind, api.list(kind, namespace, selector).await?)) }
+        })
+        .buffered(concurrency.max(1))
+        .try_collect()
+        .await?;
     let mut members = Vec::new();
-    for group_kind in kinds {
-        let Some(kind) = kinds::kind_by_group_kind(group_kind) else {
-            continue;
-        };
-        for item in api.list(kind, namespace, &selector).await? {
+    for (kind, items) in lists {
+        for item in items {
             // The parent is the inventory itself, never one of its members, whatever a list says.
             let name = str_at(&item, "/metadata/name");
             if kind.kind == "ConfigMap" && name == Some(parent.as_str()) {
@@ -153,8 +165,9 @@ pub(crate) async fn stale_members(
     kinds: &BTreeSet<String>,
     rendered: &[Object],
     remove_claims: bool,
+    concurrency: usize,
 ) -> Result<Stale, KubeError> {
-    let members = live_members(api, instance, namespace, kinds).await?;
+    let members = live_members(api, instance, namespace, kinds, concurrency).await?;
     Ok(stale_among(members, rendered, remove_claims))
 }
 

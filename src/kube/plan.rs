@@ -142,7 +142,7 @@ pub async fn plan(
     // that already exists, and what is left of them is what apply would prune.
     let (name, namespace) = (&spec.name, &spec.namespace);
     let kinds = inventory::kinds_in_use(api, name, namespace, objects).await?;
-    let members = inventory::live_members(api, name, namespace, &kinds).await?;
+    let members = inventory::live_members(api, name, namespace, &kinds, CONCURRENCY).await?;
     let live_of = |object: &Object| {
         members
             .iter()
