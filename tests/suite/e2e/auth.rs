@@ -60,7 +60,7 @@ fn only_drivers_with_the_secret_run_on_an_authenticated_cluster() {
         j["status"] == "ALIVE" && alive(j) == 1
     });
 
-    let run = |pod: &Pod, name: &str, host: u8| {
+    let run = |pod: &Pod, name: &str, host: u8, limit: std::time::Duration| {
         let pod_dir = dir.join(name);
         let claims = dir.join("claims");
         let env = pod.environment(&cluster.net.ip(host), &pod_dir, &claims);
@@ -69,13 +69,13 @@ fn only_drivers_with_the_secret_run_on_an_authenticated_cluster() {
         let log = dir.join(format!("{name}.log"));
         let code = cluster
             .net
-            .run_to_end(name, Some(name), &env, &argv, &log, WAIT);
+            .run_to_end(name, Some(name), &env, &argv, &log, limit);
         (code, std::fs::read_to_string(&log).unwrap_or_default())
     };
     let mut driver = Pod::container_of(&list, "CronJob", "spark-sum", "driver");
     driver.secrets = given.clone();
     let started = Instant::now();
-    let (code, output) = run(&driver, "driver", DRIVER);
+    let (code, output) = run(&driver, "driver", DRIVER, WAIT);
     assert_eq!(code, Some(0), "{output}\n{}", cluster.logs());
     assert!(output.contains(EXPECTED), "{output}");
     println!(
@@ -87,7 +87,14 @@ fn only_drivers_with_the_secret_run_on_an_authenticated_cluster() {
     let mut intruder = Pod::container_of(&list, "CronJob", "spark-sum", "driver");
     intruder.secrets = vec![("spark-auth/secret".into(), "not-the-secret".into())];
     let started = Instant::now();
-    let (code, output) = run(&intruder, "intruder", INTRUDER);
+    // The standalone client tries to register three times, 20 s apart: long enough to see it
+    // refused, short of the test's usual limit.
+    let (code, output) = run(
+        &intruder,
+        "intruder",
+        INTRUDER,
+        std::time::Duration::from_secs(80),
+    );
     // It gives up after the standalone client's three 20-second registration attempts and exits
     // non-zero, or still hangs on at the test's limit (then it is killed): never a success.
     assert_ne!(code, Some(0), "{output}");
