@@ -92,7 +92,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_image(spec, &mut r);
     check_metadata(&mut r, "labels", &spec.labels, true);
     check_metadata(&mut r, "annotations", &spec.annotations, false);
-    check_env(spec, &mut r);
+    check_env(&mut r, "", &spec.env, &spec.env_from);
     check_conf(&mut r, "sparkConf", &spec.spark_conf);
     check_security(spec, &mut r);
     check_roles(spec, tree, &mut r);
@@ -208,9 +208,15 @@ fn check_image(spec: &ClusterSpec, r: &mut Report) {
     }
 }
 
-fn check_env(spec: &ClusterSpec, r: &mut Report) {
-    for name in spec.env.keys() {
-        let path = path_key("env", name);
+/// `env` and `envFrom` under `prefix` (empty for the cluster's own, `jobs.NAME.` for a job's).
+fn check_env(
+    r: &mut Report,
+    prefix: &str,
+    env: &BTreeMap<String, String>,
+    env_from: &[EnvFromSpec],
+) {
+    for name in env.keys() {
+        let path = path_key(&format!("{prefix}env"), name);
         if !is_env_name(name) {
             r.invalid(
                 path,
@@ -221,16 +227,12 @@ fn check_env(spec: &ClusterSpec, r: &mut Report) {
             r.invalid(path, name, "a variable sparkup does not set itself");
         }
     }
-    for (i, source) in spec.env_from.iter().enumerate() {
-        check_env_from(r, i, source);
+    for (i, source) in env_from.iter().enumerate() {
+        check_env_from(r, &format!("{prefix}envFrom[{i}]"), source);
     }
 }
 
-fn check_env_from(r: &mut Report, i: usize, source: &EnvFromSpec) {
-    check_env_from_at(r, &format!("envFrom[{i}]"), source);
-}
-
-fn check_env_from_at(r: &mut Report, path: &str, source: &EnvFromSpec) {
+fn check_env_from(r: &mut Report, path: &str, source: &EnvFromSpec) {
     let path = path.to_string();
     match (&source.secret, &source.config_map) {
         (Some(name), None) => check_subdomain(r, format!("{path}.secret"), name),
@@ -493,21 +495,7 @@ fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &JobSpec) {
         );
     }
     check_conf(r, &format!("{path}.conf"), &job.conf);
-    for key in job.env.keys() {
-        let field = path_key(&format!("{path}.env"), key);
-        if !is_env_name(key) {
-            r.invalid(
-                field,
-                key,
-                "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
-            );
-        } else if RESERVED_ENV.contains(&key.as_str()) {
-            r.invalid(field, key, "a variable sparkup does not set itself");
-        }
-    }
-    for (i, source) in job.env_from.iter().enumerate() {
-        check_env_from_at(r, &format!("{path}.envFrom[{i}]"), source);
-    }
+    check_env(r, &format!("{path}."), &job.env, &job.env_from);
     check_resources(r, &format!("{path}.resources"), &job.resources);
     if let Some(schedule) = &job.schedule
         && !is_cron_schedule(schedule)
