@@ -14,6 +14,7 @@ use serde_json::json;
 use super::kube::{EXIT_TIMED_OUT, KubeArgs, parse_duration};
 use crate::error::{Error, ValueError, quote};
 use crate::kube::{self, Outcome, Submission, SubmitOptions};
+use crate::render::labels::instance_labels;
 use crate::render::{self, Object, RenderOptions};
 use crate::spark::conf as spark_conf;
 use crate::spark::fit;
@@ -337,12 +338,7 @@ fn resolve_app(cluster: &Cluster, job: &mut JobSpec, run: &str) -> Result<Option
         "metadata": {
             "name": name,
             "namespace": spec.namespace,
-            "labels": {
-                "app.kubernetes.io/name": "spark",
-                "app.kubernetes.io/instance": spec.name,
-                "app.kubernetes.io/component": "job",
-                "app.kubernetes.io/managed-by": "sparkup",
-            },
+            "labels": instance_labels(&spec.name, "job"),
         },
         "binaryData": {file: base64::engine::general_purpose::STANDARD.encode(&bytes)},
     });

@@ -163,12 +163,7 @@ async fn ensure_auth_secret(
         "metadata": {
             "name": name,
             "namespace": spec.namespace,
-            "labels": {
-                "app.kubernetes.io/name": "spark",
-                "app.kubernetes.io/instance": spec.name,
-                "app.kubernetes.io/component": "auth",
-                "app.kubernetes.io/managed-by": "sparkup",
-            },
+            "labels": crate::render::labels::instance_labels(&spec.name, "auth"),
         },
         "type": "Opaque",
         "data": {
