@@ -388,11 +388,16 @@ impl<'a> Context<'a> {
         let mut services = vec![service(spec)];
         let mut workloads = vec![master(cluster, &config), workers(cluster, &config)];
         if spec.history.enabled {
-            services.push(history_service(spec));
+            let ports = vec![Port::new("http", spec.history.port)];
+            services.push(server_service(spec, "history", ports));
             workloads.push(history(cluster, &config));
         }
         if spec.connect.enabled {
-            services.push(connect_service(spec));
+            let ports = vec![
+                Port::new("grpc", spec.connect.port),
+                Port::new("http", DRIVER_UI_PORT),
+            ];
+            services.push(server_service(spec, "connect", ports));
             workloads.push(connect(cluster, &config));
         }
         let jobs = spec
@@ -616,18 +621,43 @@ fn claims(spec: &ClusterSpec) -> Vec<Claim<'_>> {
 /// A daemon is ready when its UI answers `/json/` and alive while its RPC port accepts: the UI can
 /// be slow under load, the RPC port is what workers and drivers need.
 fn daemon_probes() -> (Option<Probe>, Option<Probe>) {
-    let readiness = Probe {
+    (
+        Some(http_readiness("/json/", "http")),
+        Some(tcp_liveness("rpc")),
+    )
+}
+
+/// Ready while GET `path` on the named port answers; checked every 10 s, unready after three
+/// failures.
+fn http_readiness(path: &str, port: &str) -> Probe {
+    readiness(Probe {
         http_get: Some(HTTPGetAction {
-            path: Some("/json/".into()),
-            port: IntOrString::String("http".into()),
+            path: Some(path.into()),
+            port: IntOrString::String(port.into()),
             ..Default::default()
         }),
+        ..Default::default()
+    })
+}
+
+/// Ready while the named port accepts connections, on the same rhythm.
+fn tcp_readiness(port: &str) -> Probe {
+    readiness(Probe {
+        tcp_socket: Some(TCPSocketAction {
+            port: IntOrString::String(port.into()),
+            host: None,
+        }),
+        ..Default::default()
+    })
+}
+
+fn readiness(check: Probe) -> Probe {
+    Probe {
         period_seconds: Some(10),
         timeout_seconds: Some(5),
         failure_threshold: Some(3),
-        ..Default::default()
-    };
-    (Some(readiness), Some(tcp_liveness("rpc")))
+        ..check
+    }
 }
 
 fn tcp_liveness(port: &str) -> Probe {
@@ -844,17 +874,6 @@ fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
     if let Some(heap) = heap_mib(&h.resources) {
         env.push(("SPARK_DAEMON_MEMORY", format!("{heap}m")));
     }
-    let readiness = Probe {
-        http_get: Some(HTTPGetAction {
-            path: Some("/api/v1/version".into()),
-            port: IntOrString::String("http".into()),
-            ..Default::default()
-        }),
-        period_seconds: Some(10),
-        timeout_seconds: Some(5),
-        failure_threshold: Some(3),
-        ..Default::default()
-    };
     let container = Container {
         name: "spark".into(),
         command: launcher_command(),
@@ -863,23 +882,34 @@ fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         env_from: env_from(&spec.env_from),
         ports: vec![Port::new("http", h.port)],
         resources: &h.resources,
-        readiness: Some(readiness),
+        readiness: Some(http_readiness("/api/v1/version", "http")),
         liveness: Some(tcp_liveness("http")),
         startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
     };
+    server(spec, "history", config, container)
+}
+
+/// A server of the instance (history, Connect): one pod of a Deployment that is recreated, not
+/// rolled, so two never write the same state.
+fn server<'a>(
+    spec: &'a ClusterSpec,
+    component: &'static str,
+    config: &Config,
+    container: Container<'a>,
+) -> Workload<'a> {
     let no_metadata = &NO_NODE_SELECTOR;
     Workload {
-        name: format!("{}-history", spec.name),
-        component: "history",
+        name: format!("{}-{component}", spec.name),
+        component,
         kind: WorkloadKind::Deployment,
         replicas: Some(1),
         strategy: "Recreate",
-        selector: selector(spec, "history"),
+        selector: selector(spec, component),
         pod: one_container_pod(
             spec,
-            "history",
+            component,
             no_metadata,
             no_metadata,
             config,
@@ -889,14 +919,19 @@ fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
     }
 }
 
-fn history_service(spec: &ClusterSpec) -> Service<'_> {
+/// A server's ClusterIP Service, its ports named as in its pod.
+fn server_service<'a>(
+    spec: &'a ClusterSpec,
+    component: &'static str,
+    ports: Vec<Port>,
+) -> Service<'a> {
     Service {
-        name: format!("{}-history", spec.name),
-        component: "history",
+        name: format!("{}-{component}", spec.name),
+        component,
         service_type: ServiceType::ClusterIP,
         annotations: &NO_NODE_SELECTOR,
-        selector: selector(spec, "history"),
-        ports: vec![Port::new("http", spec.history.port)],
+        selector: selector(spec, component),
+        ports,
     }
 }
 
@@ -918,50 +953,9 @@ fn connect<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
         &[("SPARK_CONNECT_PORT", c.port.to_string())],
     );
     container.ports.insert(0, Port::new("grpc", c.port));
-    let ready = Probe {
-        tcp_socket: Some(TCPSocketAction {
-            port: IntOrString::String("grpc".into()),
-            host: None,
-        }),
-        period_seconds: Some(10),
-        timeout_seconds: Some(5),
-        failure_threshold: Some(3),
-        ..Default::default()
-    };
-    container.readiness = Some(ready);
+    container.readiness = Some(tcp_readiness("grpc"));
     container.liveness = Some(tcp_liveness("grpc"));
-    let no_metadata = &NO_NODE_SELECTOR;
-    Workload {
-        name: format!("{}-connect", spec.name),
-        component: "connect",
-        kind: WorkloadKind::Deployment,
-        replicas: Some(1),
-        strategy: "Recreate",
-        selector: selector(spec, "connect"),
-        pod: one_container_pod(
-            spec,
-            "connect",
-            no_metadata,
-            no_metadata,
-            config,
-            container,
-            Scheduling::anywhere(),
-        ),
-    }
-}
-
-fn connect_service(spec: &ClusterSpec) -> Service<'_> {
-    Service {
-        name: format!("{}-connect", spec.name),
-        component: "connect",
-        service_type: ServiceType::ClusterIP,
-        annotations: &NO_NODE_SELECTOR,
-        selector: selector(spec, "connect"),
-        ports: vec![
-            Port::new("grpc", spec.connect.port),
-            Port::new("http", DRIVER_UI_PORT),
-        ],
-    }
+    server(spec, "connect", config, container)
 }
 
 /// The heap of a JVM alone in a container with these limits, by the rule every daemon follows.
