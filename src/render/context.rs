@@ -1174,14 +1174,9 @@ pub(crate) fn job_template<'a>(
         .collect();
     let mut scratch = vec!["tmp".to_string()];
     scratch.extend((1..=job.workers).map(|i| format!("work-{i}")));
-    let mut labels = BTreeMap::from([(LABEL_JOB.to_string(), job_name.to_string())]);
-    labels.extend(spec.labels.clone());
+    let job_label = BTreeMap::from([(LABEL_JOB.to_string(), job_name.to_string())]);
     let mut pod = Pod {
-        labels: {
-            let mut l = pod_labels(spec, "driver", &labels);
-            l.insert(LABEL_JOB.into(), job_name.into());
-            l
-        },
+        labels: pod_labels(spec, "job", &job_label),
         annotations: pod_annotations(&BTreeMap::new(), config),
         containers: vec![driver],
         init_containers: sidecars,
@@ -1207,7 +1202,7 @@ pub(crate) fn job_template<'a>(
         backoff_limit: job.backoff_limit,
         active_deadline_seconds: job.active_deadline_seconds,
         ttl_seconds_after_finished: None,
-        labels: BTreeMap::from([(LABEL_JOB.to_string(), job_name.to_string())]),
+        labels: job_label,
         pod,
     }
 }
