@@ -186,16 +186,25 @@ impl ApiServer {
         }
     }
 
-    async fn send_once(&self, request: Request<Vec<u8>>, action: &str) -> Result<Value, KubeError> {
+    /// One request of kube's client, counted, within the request timeout, its error told.
+    async fn call<T>(
+        &self,
+        action: &str,
+        request: impl std::future::Future<Output = kube::Result<T>>,
+    ) -> Result<T, KubeError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = tokio::time::timeout(self.timeout, self.client.request_text(request))
+        tokio::time::timeout(self.timeout, request)
             .await
             .map_err(|_| KubeError::Timeout {
                 target: self.target.clone(),
                 action: action.to_string(),
                 after: self.timeout,
-            })?;
-        let text = response.map_err(|e| self.error(e, action))?;
+            })?
+            .map_err(|e| self.error(e, action))
+    }
+
+    async fn send_once(&self, request: Request<Vec<u8>>, action: &str) -> Result<Value, KubeError> {
+        let text = self.call(action, self.client.request_text(request)).await?;
         if text.trim().is_empty() {
             return Ok(Value::Null);
         }
@@ -455,15 +464,8 @@ impl ApiServer {
         }
         let action = format!("read the log of pod {pod}");
         let request = Request::get(uri).body(Vec::new()).expect("valid request");
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let response = tokio::time::timeout(self.timeout, self.client.request_stream(request))
+        self.call(&action, self.client.request_stream(request))
             .await
-            .map_err(|_| KubeError::Timeout {
-                target: self.target.clone(),
-                action: action.clone(),
-                after: self.timeout,
-            })?;
-        response.map_err(|e| self.error(e, &action))
     }
 
     /// One forwarded connection to `port` of `pod` (the API server's `portforward` subresource,
@@ -477,15 +479,7 @@ impl ApiServer {
         let action = format!("forward port {port} of pod {pod}");
         let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
             kube::Api::namespaced(self.client.clone(), namespace);
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut forwarder = tokio::time::timeout(self.timeout, pods.portforward(pod, &[port]))
-            .await
-            .map_err(|_| KubeError::Timeout {
-                target: self.target.clone(),
-                action: action.clone(),
-                after: self.timeout,
-            })?
-            .map_err(|e| self.error(e, &action))?;
+        let mut forwarder = self.call(&action, pods.portforward(pod, &[port])).await?;
         forwarder
             .take_stream(port)
             .ok_or_else(|| KubeError::Request {
