@@ -128,15 +128,26 @@ impl Network {
         argv: &[String],
         log: &Path,
     ) {
+        let child = self.spawn_logged(name, hostname, env, argv, log);
+        self.children.push((name.to_string(), child));
+    }
+
+    /// `argv` in host `name`, stdout and stderr to `log`.
+    fn spawn_logged(
+        &self,
+        name: &str,
+        hostname: Option<&str>,
+        env: &[(String, String)],
+        argv: &[String],
+        log: &Path,
+    ) -> Child {
         let file = File::create(log).unwrap();
-        let child = self
-            .command(name, hostname, env, argv)
+        self.command(name, hostname, env, argv)
             .stdin(Stdio::null())
             .stdout(file.try_clone().unwrap())
             .stderr(file)
             .spawn()
-            .unwrap();
-        self.children.push((name.to_string(), child));
+            .unwrap()
     }
 
     /// `argv` inside host `name` with exactly `env`, and its own host name if given (a UTS
@@ -172,14 +183,7 @@ impl Network {
         log: &Path,
         limit: std::time::Duration,
     ) -> Option<i32> {
-        let file = File::create(log).unwrap();
-        let mut child = self
-            .command(name, hostname, env, argv)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().unwrap())
-            .stderr(file)
-            .spawn()
-            .unwrap();
+        let mut child = self.spawn_logged(name, hostname, env, argv, log);
         let start = std::time::Instant::now();
         loop {
             if let Some(status) = child.try_wait().unwrap() {
