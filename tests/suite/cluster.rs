@@ -1140,6 +1140,28 @@ fn quick() -> k8s::SubmitOptions {
     }
 }
 
+/// A run through `submit`, its notes dropped: its outcome and the log it printed.
+async fn run_submission(
+    api: &ApiServer,
+    cluster: &Cluster,
+    submission: &k8s::Submission,
+    opts: &k8s::SubmitOptions,
+    stop: impl Future<Output = ()>,
+) -> (Result<k8s::Outcome, KubeError>, String) {
+    let mut out = Vec::new();
+    let result = bounded(k8s::submit(
+        api,
+        cluster,
+        submission,
+        opts,
+        stop,
+        &mut out,
+        &mut |_: &str| {},
+    ))
+    .await;
+    (result, String::from_utf8(out).unwrap())
+}
+
 fn log_lines(lines: &[(&str, &str)]) -> Vec<(String, String)> {
     lines
         .iter()
@@ -1239,16 +1261,15 @@ async fn a_driver_that_cannot_start_fails_at_once() {
         "ImagePullBackOff".into(),
         "Back-off pulling image \"apache/spark:9.9\": not found".into(),
     ));
-    let err = bounded(k8s::submit(
+    let err = run_submission(
         &api,
         &cluster,
         &submission,
         &quick(),
         std::future::pending(),
-        &mut Vec::new(),
-        &mut |_: &str| {},
-    ))
+    )
     .await
+    .0
     .unwrap_err();
     assert!(
         err.to_string()
@@ -1281,24 +1302,14 @@ async fn stopping_a_run_deletes_its_job() {
             }
         };
         let opts = k8s::SubmitOptions { timeout, ..quick() };
-        let mut out = Vec::new();
-        let outcome = bounded(k8s::submit(
-            &api,
-            &cluster,
-            &submission,
-            &opts,
-            stop,
-            &mut out,
-            &mut |_: &str| {},
-        ))
-        .await
-        .unwrap();
+        let (outcome, out) = run_submission(&api, &cluster, &submission, &opts, stop).await;
+        let outcome = outcome.unwrap();
         let expected = match timeout {
             None => k8s::Outcome::Interrupted,
             Some(_) => k8s::Outcome::TimedOut,
         };
         assert_eq!(outcome, expected);
-        assert_eq!(String::from_utf8(out).unwrap(), "working\n");
+        assert_eq!(out, "working\n");
         let job = format!(
             "/apis/batch/v1/namespaces/default/jobs/{}",
             submission.job.name
@@ -1328,16 +1339,15 @@ async fn submit_without_a_cluster_creates_nothing_and_detach_creates_only_the_jo
     let submission =
         sparkup::cli::build_submission(&cluster, &submit_args(&["s3a://b/app.py"]), Duration::ZERO)
             .unwrap();
-    let err = bounded(k8s::submit(
+    let err = run_submission(
         &api,
         &cluster,
         &submission,
         &quick(),
         std::future::pending(),
-        &mut Vec::new(),
-        &mut |_: &str| {},
-    ))
+    )
     .await
+    .0
     .unwrap_err();
     assert!(
         err.to_string()
@@ -1356,16 +1366,15 @@ async fn submit_without_a_cluster_creates_nothing_and_detach_creates_only_the_jo
         detach: true,
         ..quick()
     };
-    let outcome = bounded(k8s::submit(
+    let outcome = run_submission(
         &api,
         &cluster,
         &submission,
         &detached,
         std::future::pending(),
-        &mut Vec::new(),
-        &mut |_: &str| {},
-    ))
+    )
     .await
+    .0
     .unwrap();
     assert_eq!(outcome, k8s::Outcome::Detached);
     let writes: Vec<String> = fake
@@ -1536,17 +1545,10 @@ async fn the_submitter_role_allows_exactly_what_submit_does() {
                 false => std::future::pending().await,
             }
         };
-        bounded(k8s::submit(
-            &api,
-            &cluster,
-            &submission,
-            &quick(),
-            stop,
-            &mut Vec::new(),
-            &mut |_: &str| {},
-        ))
-        .await
-        .unwrap();
+        run_submission(&api, &cluster, &submission, &quick(), stop)
+            .await
+            .0
+            .unwrap();
     }
     std::fs::remove_dir_all(&dir).ok();
     let needed: std::collections::BTreeSet<(String, String, String)> =
