@@ -5,7 +5,7 @@
 //! | `cli` | exit codes, output forms, folders, user templates | nothing |
 //! | `golden` | every profile's render, compose and values; every invalid fixture's message | nothing |
 //! | `injection` | no value can change the structure of the output | nothing |
-//! | `cluster` | apply, diff, status, delete (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
+//! | `cluster` | apply, diff, wait, roll, status, delete, submit and ui (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
 //! | `security` | every rendered pod template against the restricted Pod Security Standard | nothing |
 //! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
 //! | `schema` | every render against the official Kubernetes schemas | `kubernetes-validate` (ignored tests) |

@@ -1,0 +1,181 @@
+//! apply: the requests it sends and their order, whatever the concurrency; what a second
+//! apply sends; server-side apply's field ownership and `--force-conflicts`; `--dry-run`.
+
+use std::time::Duration;
+
+use http::Method;
+use serde_json::{Value, json};
+use sparkup::kube::{self as k8s, ApplyOptions, KubeError, Summary};
+
+use super::fake::{self, Fake};
+use super::{
+    DEPLOYMENTS, applied, bounded, cluster_args, objects, objects_with_secret, query_params, serial,
+};
+
+#[tokio::test]
+async fn apply_to_a_new_namespace_sends_one_request_per_object_in_order() {
+    let fake = Fake::new();
+    let api = fake.api().await;
+    let (cluster, objects) = objects("prod", &[]);
+    let report = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    assert!(report.namespace_created);
+    assert_eq!(report.applied.len(), 11);
+    insta::assert_snapshot!(fake.lines().join("\n"));
+    assert_eq!(
+        api.requests(),
+        22,
+        "prod: 11 objects + namespace (2) + inventory (1) + auth Secret (2) + prune lists (6)"
+    );
+}
+
+#[tokio::test]
+async fn apply_sends_the_same_objects_whatever_the_concurrency() {
+    let (cluster, objects) = objects("prod", &[]);
+    let mut runs = Vec::new();
+    for concurrency in [1, 4] {
+        let fake = Fake::new();
+        let api = fake.api().await;
+        let opts = ApplyOptions {
+            concurrency,
+            ..Default::default()
+        };
+        bounded(k8s::apply(&api, &cluster.spec, &objects, opts))
+            .await
+            .unwrap();
+        let mut lines = fake.lines();
+        lines.sort();
+        runs.push(lines);
+    }
+    assert_eq!(runs[0], runs[1]);
+}
+
+#[tokio::test]
+async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
+    let first: Vec<_> = fake.state().seen.clone();
+    fake.clear_seen();
+    let report = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    assert!(!report.namespace_created && report.pruned.is_empty());
+    let patches = |seen: &[fake::Seen]| -> Vec<(String, Option<Value>)> {
+        seen.iter()
+            .filter(|s| s.method == Method::PATCH)
+            .map(|s| (s.uri.clone(), s.body.clone()))
+            .collect()
+    };
+    assert_eq!(patches(&first), patches(&fake.state().seen));
+
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
+        .await
+        .unwrap();
+    let summary = Summary::of(&changes);
+    assert!(!summary.has_changes(), "{summary}");
+    assert_eq!(summary.unchanged, 11);
+    // A diff is a dry run: every apply it sent carried dryRun=All.
+    assert!(fake.lines().iter().filter(|l| l.contains("dryRun")).count() == 11);
+}
+
+#[tokio::test]
+async fn force_conflicts_is_sent_as_force() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api().await;
+    let (cluster, objects) = objects("dev", &[]);
+    let opts = ApplyOptions {
+        force_conflicts: true,
+        ..serial()
+    };
+    bounded(k8s::apply(&api, &cluster.spec, &objects, opts))
+        .await
+        .unwrap();
+    let patches: Vec<String> = fake
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("PATCH"))
+        .collect();
+    assert!(!patches.is_empty());
+    for line in patches {
+        assert_eq!(
+            query_params(&line),
+            [
+                "fieldManager=sparkup",
+                "fieldValidation=Strict",
+                "force=true"
+            ],
+            "{line}"
+        );
+    }
+}
+
+/// Server-side apply conflicts only where another manager set a field to another value: then the
+/// apply fails naming field and manager, `--force-conflicts` takes the field over, and a field
+/// sparkup does not set is never a conflict.
+#[tokio::test]
+async fn only_a_field_another_manager_changed_conflicts_and_force_takes_it_over() {
+    let (fake, api, cluster, objects) = applied("dev", &[]).await;
+    let worker = format!("{DEPLOYMENTS}/spark-worker");
+    fake.set_as("kubectl-scale", &worker, ".spec.replicas", json!(5));
+    fake.set_as(
+        "kubectl-annotate",
+        &worker,
+        ".metadata.annotations",
+        json!({"team": "data"}),
+    );
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap_err();
+    match &err {
+        KubeError::Conflict { object, conflicts } => {
+            assert_eq!(object, "Deployment/spark-worker");
+            assert_eq!(conflicts, &[".spec.replicas (owned by kubectl-scale)"]);
+        }
+        other => panic!("{other}"),
+    }
+    // A manager that set the same value as sparkup shares the field: no conflict.
+    fake.set_as("kubectl-scale", &worker, ".spec.replicas", json!(1));
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    fake.set_as("kubectl-scale", &worker, ".spec.replicas", json!(5));
+    let forced = ApplyOptions {
+        force_conflicts: true,
+        ..serial()
+    };
+    bounded(k8s::apply(&api, &cluster.spec, &objects, forced))
+        .await
+        .unwrap();
+    assert_eq!(fake.state().objects[&worker]["spec"]["replicas"], 1);
+    assert_eq!(fake.state().owners[&worker][".spec.replicas"], "sparkup");
+}
+
+#[tokio::test]
+async fn apply_dry_run_changes_nothing() {
+    let (fake, api, _, _) = applied("dev", &["workers.replicas=1"]).await;
+    fake.clear_seen();
+    let before = fake.state().objects.clone();
+    let (changed, changed_objects) = objects_with_secret("bmV3");
+    let args = sparkup::cli::ApplyArgs {
+        kube: cluster_args("dev"),
+        force_conflicts: false,
+        prune_pvcs: false,
+        dry_run: true,
+        no_wait: true,
+        timeout: Duration::from_secs(1),
+    };
+    bounded(sparkup::cli::apply_command(
+        &api,
+        &changed,
+        &changed_objects,
+        &args,
+    ))
+    .await
+    .unwrap();
+    assert_eq!(fake.state().objects, before, "a dry run stores nothing");
+    for line in fake.lines() {
+        let write =
+            line.starts_with("PATCH") || line.starts_with("POST") || line.starts_with("DELETE");
+        assert!(!write || line.contains("dryRun=All"), "{line}");
+    }
+}

@@ -1,0 +1,140 @@
+//! diff and the plan behind it: how the live objects are read, the dry runs, the text and JSON
+//! it prints, its exit code.
+
+use serde_json::{Value, json};
+use sparkup::kube::{self as k8s, Action, DiffOptions};
+
+use super::fake::Fake;
+use super::{applied, bounded, cluster_args, objects, objects_with_secret, query_params, serial};
+
+/// A plan reads the live objects through the inventory's LISTs, one per kind, instead of one GET
+/// per object: the namespace, the inventory, 4 LISTs and 6 dry runs for prod.
+#[tokio::test]
+async fn a_plan_reads_live_objects_through_the_inventory_lists() {
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
+    fake.clear_seen();
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
+        .await
+        .unwrap();
+    assert!(changes.iter().all(|c| c.action == Action::Unchanged));
+    let lines = fake.lines();
+    assert_eq!(lines.len(), 19, "{lines:#?}");
+    let gets: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("GET") && !l.contains("labelSelector"))
+        .collect();
+    assert_eq!(
+        gets,
+        [
+            "GET /api/v1/namespaces/default",
+            "GET /api/v1/namespaces/default/configmaps/spark-applyset"
+        ]
+    );
+}
+
+/// `diff --force-conflicts` and `apply --dry-run --force-conflicts` dry-run what the apply
+/// will do: with force, so they do not fail on conflicts the apply takes over.
+#[tokio::test]
+async fn a_forced_plan_dry_runs_with_force() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api().await;
+    let (cluster, objects) = objects("dev", &[]);
+    let opts = k8s::PlanOptions {
+        force_conflicts: true,
+    };
+    bounded(k8s::plan(&api, &cluster.spec, &objects, opts))
+        .await
+        .unwrap();
+    let patches: Vec<String> = fake
+        .lines()
+        .into_iter()
+        .filter(|l| l.starts_with("PATCH"))
+        .collect();
+    assert_eq!(patches.len(), objects.len());
+    for line in patches {
+        assert_eq!(
+            query_params(&line),
+            [
+                "dryRun=All",
+                "fieldManager=sparkup",
+                "fieldValidation=Strict",
+                "force=true"
+            ],
+            "{line}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn diff_of_a_missing_namespace_is_all_creates_after_one_request() {
+    let fake = Fake::new();
+    let api = fake.api().await;
+    let (cluster, objects) = objects("dev", &[]);
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
+        .await
+        .unwrap();
+    assert!(changes.iter().all(|c| c.action == Action::Create));
+    assert_eq!(fake.lines(), ["GET /api/v1/namespaces/default"]);
+}
+
+#[tokio::test]
+async fn diff_shows_updates_with_context_and_masks_secrets() {
+    let (fake, api, _, _) = applied("dev", &[]).await;
+    // A Secret applied earlier by a user's template, and a change of worker count.
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "spark-auth", "namespace": "default"},
+                         "data": {"token": "b2xk", "same": "c2FtZQ=="}});
+    fake.state().objects.insert(
+        "/api/v1/namespaces/default/secrets/spark-auth".into(),
+        secret,
+    );
+    let (cluster, mut objects) = objects_with_secret("bmV3");
+    objects.retain(|o| o.kind != "ConfigMap");
+    let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
+        .await
+        .unwrap();
+    let text = k8s::diff_text(&changes, DiffOptions::default()).unwrap();
+    assert!(!text.contains("b2xk") && !text.contains("bmV3"), "{text}");
+    insta::assert_snapshot!(text);
+    let shown = k8s::diff_text(
+        &changes,
+        DiffOptions {
+            show_secrets: true,
+            color: false,
+        },
+    )
+    .unwrap();
+    assert!(shown.contains("b2xk") && shown.contains("bmV3"));
+    let json: Value =
+        serde_json::from_str(&k8s::diff_json(&changes, DiffOptions::default()).unwrap()).unwrap();
+    assert_eq!(json["summary"]["update"], 2, "{json}");
+}
+
+#[tokio::test]
+async fn diff_exits_1_before_an_apply_and_0_after_it() {
+    let fake = Fake::new().with_namespace("default");
+    let api = fake.api().await;
+    let (cluster, objects) = objects("prod", &[]);
+    let args = sparkup::cli::DiffArgs {
+        kube: cluster_args("prod"),
+        show_secrets: false,
+        force_conflicts: false,
+        output: sparkup::cli::DiffFormat::Json,
+    };
+    let code = bounded(sparkup::cli::diff_command(&api, &cluster, &objects, &args))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{code:?}"),
+        format!("{:?}", std::process::ExitCode::from(1))
+    );
+    bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap();
+    let code = bounded(sparkup::cli::diff_command(&api, &cluster, &objects, &args))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{code:?}"),
+        format!("{:?}", std::process::ExitCode::SUCCESS)
+    );
+}

@@ -1,0 +1,114 @@
+//! status: the objects and Spark's own view, the jobs and their last runs, the UI's URL.
+
+use serde_json::json;
+use sparkup::kube as k8s;
+
+use super::{applied, bounded};
+
+#[tokio::test]
+async fn status_shows_objects_and_sparks_view() {
+    let (fake, api, cluster, objects) = applied("prod", &[]).await;
+    fake.state().spark = Some(json!({
+        "url": "spark://10.1.2.3:7077", "status": "ALIVE", "aliveworkers": 4, "cores": 16, "coresused": 4,
+        "memory": 56320, "memoryused": 4096,
+        "workers": [{"state": "ALIVE"}, {"state": "ALIVE"}, {"state": "ALIVE"}, {"state": "ALIVE"}, {"state": "DEAD"}],
+        "activeapps": [{"name": "etl", "state": "RUNNING"}]
+    }));
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert!(report.healthy);
+    insta::assert_snapshot!(k8s::status_table(&report));
+
+    fake.state().spark = None;
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert!(!report.healthy, "no Spark master view means not healthy");
+    let table = k8s::status_table(&report);
+    assert!(
+        table.contains("master not reachable: no endpoints available for service"),
+        "{table}"
+    );
+}
+
+/// status lists the scheduled jobs with their last run, the latest runs, and how to reach the
+/// Connect server.
+#[tokio::test]
+async fn status_lists_jobs_their_last_runs_and_the_connect_server() {
+    let sets = [
+        "connect.enabled=true",
+        "connect.resources.limits.memory=1Gi",
+        "connect.resources.requests.memory=1Gi",
+        "sparkConf.spark.executor.memory=512m",
+        "jobs.nightly.app=/opt/etl.py",
+        "jobs.nightly.schedule=0 2 * * *",
+        "jobs.nightly.timeZone=Europe/Berlin",
+    ];
+    let (fake, api, cluster, objects) = applied("dev", &sets).await;
+    {
+        let mut state = fake.state();
+        state.spark = Some(json!({"status": "ALIVE", "aliveworkers": 1, "workers": []}));
+        let jobs = "/apis/batch/v1/namespaces/default/jobs";
+        let labels =
+            json!({"app.kubernetes.io/instance": "spark", "app.kubernetes.io/component": "job"});
+        state.objects.insert(
+            format!("{jobs}/spark-nightly-29412120"),
+            json!({"kind": "Job", "metadata": {"name": "spark-nightly-29412120", "labels": labels,
+                "creationTimestamp": "2026-11-22T02:00:00Z",
+                "ownerReferences": [{"kind": "CronJob", "name": "spark-nightly"}]},
+                "status": {"startTime": "2026-11-22T02:00:01Z", "conditions": [
+                    {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+                     "lastTransitionTime": "2026-11-22T02:10:00Z"}]}}),
+        );
+        state.objects.insert(
+            format!("{jobs}/spark-adhoc-29412170-ab12"),
+            json!({"kind": "Job", "metadata": {"name": "spark-adhoc-29412170-ab12", "labels": labels,
+                "creationTimestamp": "2026-11-22T02:50:00Z"},
+                "status": {"startTime": "2026-11-22T02:50:02Z", "active": 1}}),
+        );
+    }
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    insta::assert_snapshot!(k8s::status_table(&report));
+}
+
+/// status names the UI's URL for how the master is exposed.
+#[tokio::test]
+async fn status_names_the_ui_url_for_the_exposure() {
+    let ingress = [
+        "ui.ingress.enabled=true",
+        "ui.ingress.host=spark.example.com",
+        "ui.ingress.tlsSecret=spark-tls",
+    ];
+    let (_fake, api, cluster, objects) = applied("dev", &ingress).await;
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.ui,
+        "https://spark.example.com/ (Ingress spark-master)"
+    );
+
+    let balancer = [
+        "master.service.type=LoadBalancer",
+        "security.authenticate=true",
+    ];
+    let (fake, api, cluster, objects) = applied("dev", &balancer).await;
+    let service = "/api/v1/namespaces/default/services/spark-master";
+    fake.state().objects.get_mut(service).unwrap()["status"] =
+        json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.7"}]}});
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert_eq!(report.ui, "http://203.0.113.7:8080/ (LoadBalancer)");
+
+    let node_port = ["master.service.type=NodePort", "security.authenticate=true"];
+    let (fake, api, cluster, objects) = applied("dev", &node_port).await;
+    fake.state().objects.get_mut(service).unwrap()["spec"]["ports"][1]["nodePort"] = json!(31080);
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    assert_eq!(report.ui, "http://<any node's address>:31080/ (NodePort)");
+}
