@@ -2,15 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{assert_rejected, sparkup, sparkup_in};
-
-/// A fresh, empty folder for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sparkup-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::common::{assert_rejected, scratch, sparkup, sparkup_in, stdout_of};
 
 fn files_in(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -616,16 +608,7 @@ fn shell_completions_complete_commands_and_flags() {
              echo \"${{COMPREPLY[@]}}\"",
             file.display()
         );
-        let out = std::process::Command::new("bash")
-            .args(["-c", &program])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        stdout_of(std::process::Command::new("bash").args(["-c", &program]))
     };
     assert_eq!(complete("sparkup su").trim(), "submit");
     let flags = complete("sparkup apply --for");

@@ -32,9 +32,9 @@ use std::future::Future;
 use std::time::Duration;
 
 use fake::Fake;
+use sparkup::Cluster;
 use sparkup::kube::{self as k8s, ApiServer, ApplyOptions, WaitOptions};
 use sparkup::render::{Object, RenderOptions};
-use sparkup::{Cluster, ValuesOptions};
 
 const DEPLOYMENTS: &str = "/apis/apps/v1/namespaces/default/deployments";
 const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
@@ -46,12 +46,7 @@ async fn bounded<T>(future: impl Future<Output = T>) -> T {
 }
 
 fn objects(profile: &str, sets: &[&str]) -> (Cluster, Vec<Object>) {
-    let values = ValuesOptions {
-        profile: profile.into(),
-        files: vec![],
-        sets: sets.iter().map(|s| s.to_string()).collect(),
-    };
-    let cluster = sparkup::load(&values).unwrap();
+    let cluster = crate::common::load(profile, sets);
     let objects = sparkup::render::render(&cluster, &RenderOptions::default()).unwrap();
     (cluster, objects)
 }
@@ -85,21 +80,12 @@ fn serial() -> ApplyOptions {
 
 /// The dev cluster with three workers and a Secret holding `token` from a user template.
 fn objects_with_secret(token: &str) -> (Cluster, Vec<Object>) {
-    let dir = std::env::temp_dir().join(format!(
-        "sparkup-cluster-secret-{}-{token}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("secret-template");
     let template = format!(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: spark-auth\ndata:\n  token: {token}\n  same: c2FtZQ==\n"
     );
     std::fs::write(dir.join("auth.yaml"), template).unwrap();
-    let values = ValuesOptions {
-        profile: "dev".into(),
-        files: vec![],
-        sets: vec!["workers.replicas=3".into()],
-    };
-    let cluster = sparkup::load(&values).unwrap();
+    let cluster = crate::common::load("dev", &["workers.replicas=3"]);
     let opts = RenderOptions {
         templates: Some(dir.clone()),
     };

@@ -1,8 +1,13 @@
-//! Running the built binary from integration tests.
+//! What several test modules share: running the built binary and other commands, scratch
+//! folders, loading a profile's values.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+use sparkup::{Cluster, ValuesOptions};
 
 pub struct Run {
     pub code: Option<i32>,
@@ -62,4 +67,56 @@ pub fn write_kubeconfig(file: &Path, server: &str, context: &str, token: &str) {
         ),
     )
     .unwrap();
+}
+
+/// Runs `command` to its end and returns its standard output; a failure fails the test, showing
+/// its standard error.
+pub fn stdout_of(command: &mut Command) -> String {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A fresh, empty folder for one test, `sparkup-PID-N-NAME` in the temporary directory: N counts
+/// the calls, so no two callers get the same folder. NAME comes last, so no path below the
+/// folder has `-NAME-` in it (a test may look for that in the names of rendered files).
+pub fn scratch(name: &str) -> PathBuf {
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("sparkup-{}-{call}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The strings of a JSON array (a container's `args`, a compose service's `ports`); none if it
+/// is no array.
+pub fn strings(value: &Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// Loads `profile` with the values files `files` and the `--set`s `sets`, as `sparkup -p PROFILE
+/// -f FILE --set KEY=VALUE` does.
+pub fn try_load(
+    profile: &str,
+    files: Vec<PathBuf>,
+    sets: &[impl AsRef<str>],
+) -> Result<Cluster, sparkup::Error> {
+    sparkup::load(&ValuesOptions {
+        profile: profile.into(),
+        files,
+        sets: sets.iter().map(|s| s.as_ref().to_string()).collect(),
+    })
+}
+
+/// Loads `profile` with the `--set`s `sets` and no values files; a values error fails the test.
+pub fn load(profile: &str, sets: &[&str]) -> Cluster {
+    try_load(profile, vec![], sets).unwrap()
 }

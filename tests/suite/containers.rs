@@ -26,7 +26,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::e2e::netns::{scratch, sh};
+use crate::common::scratch;
+use crate::e2e::netns::sh;
 use crate::e2e::{
     EXPECTED, EXPECTED_SHUFFLE, ONE_CLUSTER, WAIT, WORKERS, alive, build_job, pods, unescape,
     workers_on,
@@ -302,11 +303,12 @@ fn build_images(engine: &Engine, dir: &Path) {
     ]);
 }
 
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| a.iter().map(|v| unescape(v.as_str().unwrap())).collect())
-        .unwrap_or_default()
+/// The strings of a JSON array, unescaped as docker-compose reads them.
+fn unescaped(value: &Value) -> Vec<String> {
+    crate::common::strings(value)
+        .iter()
+        .map(|s| unescape(s))
+        .collect()
 }
 
 /// One compose project started service by service with `docker run`.
@@ -349,7 +351,7 @@ impl Project<'_> {
             args.push("-e".into());
             args.push(format!("{key}={}", unescape(value.as_str().unwrap())));
         }
-        for tmpfs in strings(&s["tmpfs"]) {
+        for tmpfs in unescaped(&s["tmpfs"]) {
             args.push("--tmpfs".into());
             args.push(tmpfs);
         }
@@ -367,7 +369,7 @@ impl Project<'_> {
                 config["target"].as_str().unwrap()
             ));
         }
-        for port in strings(&s["ports"]) {
+        for port in unescaped(&s["ports"]) {
             args.push("-p".into());
             args.push(port);
         }
@@ -379,7 +381,7 @@ impl Project<'_> {
             args.extend(["--memory".into(), memory.into()]);
         }
         let health = &s["healthcheck"];
-        let test = strings(&health["test"]);
+        let test = unescaped(&health["test"]);
         if !test.is_empty() {
             assert_eq!(test[0], "CMD");
             args.extend([
@@ -395,11 +397,11 @@ impl Project<'_> {
                 health["start_period"].as_str().unwrap().into(),
             ]);
         }
-        let entrypoint = strings(&s["entrypoint"]);
+        let entrypoint = unescaped(&s["entrypoint"]);
         args.extend(["--entrypoint".into(), entrypoint[0].clone()]);
         args.push(unescape(s["image"].as_str().unwrap()));
         args.extend(entrypoint[1..].iter().cloned());
-        args.extend(command.unwrap_or_else(|| strings(&s["command"])));
+        args.extend(command.unwrap_or_else(|| unescaped(&s["command"])));
         args
     }
 

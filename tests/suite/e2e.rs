@@ -18,9 +18,11 @@ pub(crate) mod pods;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use netns::{Network, scratch, sh};
+use netns::{Network, sh};
 use pods::Pod;
 use serde_json::Value;
+
+use crate::common::scratch;
 
 /// Two Spark clusters at once would only compete for the machine's two cores.
 pub(crate) static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -41,16 +43,7 @@ fn worker_host(i: usize) -> u8 {
 
 /// Runs sparkup with `args` and returns its standard output; any failure fails the test.
 pub(crate) fn sparkup_output(args: &[&str]) -> String {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sparkup"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    crate::common::stdout_of(std::process::Command::new(env!("CARGO_BIN_EXE_sparkup")).args(args))
 }
 
 /// The rendered manifests as a JSON List, through the same stages as `sparkup render -o json`.

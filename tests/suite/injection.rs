@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use serde_json::Value;
 use sparkup::Error;
 use sparkup::render::{self, Format, RenderOptions};
-use sparkup::values::{self, ValuesOptions};
 
 const BENIGN: &str = "benign";
 
@@ -145,12 +144,7 @@ const fn restricted(path: &'static str) -> Field {
 
 /// Renders to a JSON List, or the values error that stopped it.
 fn render(sets: Vec<String>, files: Vec<PathBuf>) -> Result<Value, Error> {
-    let opts = ValuesOptions {
-        profile: "default".into(),
-        files,
-        sets,
-    };
-    let cluster = values::load(&opts)?;
+    let cluster = crate::common::try_load("default", files, &sets)?;
     let objects = render::render(&cluster, &RenderOptions::default())?;
     let text = render::format_all(&objects, Format::Json)?;
     Ok(serde_json::from_str(&text).expect("sparkup prints valid JSON"))
@@ -289,8 +283,7 @@ fn hostile_values_never_change_the_structure() {
 
 #[test]
 fn hostile_map_keys_are_rejected() {
-    let dir = std::env::temp_dir().join(format!("sparkup-injection-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("injection");
     let maps = [
         "annotations",
         "labels",

@@ -150,8 +150,7 @@ fn every_template_branch_passes_strict_schema_validation() {
 #[test]
 #[ignore = "needs check-jsonschema; run by the README's test command"]
 fn every_compose_file_passes_the_compose_specification() {
-    let dir = std::env::temp_dir().join(format!("sparkup-compose-schema-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("compose-schema");
     let mut files = Vec::new();
     let fixtures = VALID_FIXTURES
         .iter()

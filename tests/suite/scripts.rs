@@ -18,8 +18,7 @@ fn launcher() -> String {
 /// A folder with `bin/spark-class` and `bin/spark-submit` that print their arguments and the
 /// variables spark-class reads.
 fn fake_spark_home(name: &str) -> PathBuf {
-    let home =
-        std::env::temp_dir().join(format!("sparkup-fake-spark-{}-{name}", std::process::id()));
+    let home = crate::common::scratch(&format!("fake-spark-{name}"));
     let bin = home.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     for tool in ["spark-class", "spark-submit"] {
@@ -211,8 +210,7 @@ fn the_event_log_folder_is_created_first() {
 #[test]
 fn image_checksums_are_read_in_both_published_layouts() {
     use sha2::{Digest, Sha512};
-    let dir = std::env::temp_dir().join(format!("sparkup-sha512-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = crate::common::scratch("sha512");
     let tgz = dir.join("spark-4.1.2-bin-hadoop3.tgz");
     std::fs::write(&tgz, b"not really a tarball").unwrap();
     let hex: String = Sha512::digest(b"not really a tarball")

@@ -8,6 +8,8 @@ use serde_json::json;
 use sparkup::Cluster;
 use sparkup::kube::{self as k8s, ApiServer, KubeError};
 
+use crate::common::scratch;
+
 use super::fake::{self, Fake};
 use super::{CONFIGMAPS, applied, bounded, objects};
 
@@ -66,8 +68,7 @@ fn log_lines(lines: &[(&str, &str)]) -> Vec<(String, String)> {
 #[tokio::test]
 async fn submit_follows_the_driver_from_its_start_to_its_exit_code() {
     let (fake, api, cluster, _) = applied("dev", &[]).await;
-    let dir = std::env::temp_dir().join(format!("sparkup-submit-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("submit");
     let app = dir.join("word count.py");
     std::fs::write(&app, "print('hello')\n").unwrap();
     let args = submit_args(&[app.to_str().unwrap(), "--day", "2026-11-21"]);
@@ -370,8 +371,7 @@ fn authorization(line: &str) -> (String, String, String) {
 #[tokio::test]
 async fn the_submitter_role_allows_exactly_what_submit_does() {
     let (fake, api, cluster, _) = applied("dev", &[]).await;
-    let dir = std::env::temp_dir().join(format!("sparkup-rbac-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("rbac");
     let app = dir.join("app.py");
     std::fs::write(&app, "print(1)\n").unwrap();
     fake.clear_seen();

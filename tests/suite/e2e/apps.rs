@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::netns::{Network, scratch};
+use crate::common::scratch;
+
+use super::netns::Network;
 use super::pods::Pod;
 use super::{
     Cluster, EXPECTED, MASTER, ONE_CLUSTER, WAIT, alive, logs, master_json, render, workers_on,

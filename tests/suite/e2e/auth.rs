@@ -4,7 +4,9 @@
 
 use std::time::Instant;
 
-use super::netns::{Network, scratch};
+use crate::common::scratch;
+
+use super::netns::Network;
 use super::pods::Pod;
 use super::{Cluster, DRIVER, EXPECTED, MASTER, ONE_CLUSTER, WAIT, alive, build_job, render};
 

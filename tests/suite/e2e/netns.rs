@@ -4,7 +4,7 @@
 //! Everything is removed on drop, also when the test fails.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 pub fn sh(args: &[&str]) {
@@ -332,12 +332,4 @@ fn euid() -> u32 {
         .trim()
         .parse()
         .unwrap_or(u32::MAX)
-}
-
-/// A fresh scratch folder for one test run.
-pub fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sparkup-e2e-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+use crate::common::strings;
+
 /// The Spark distribution inside the `pyspark` package, found through the machine's python3.
 pub fn spark_home() -> String {
     let out = std::process::Command::new("python3")
@@ -275,13 +277,6 @@ impl Pod {
         }
         mounts
     }
-}
-
-fn strings(value: &Value) -> Vec<String> {
-    value
-        .as_array()
-        .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-        .unwrap_or_default()
 }
 
 /// What every daemon needs from this machine rather than from the manifests.
