@@ -16,6 +16,6 @@ async fn main() -> anyhow::Result<()> {
     let objects = sparkup::render::render(&cluster, &Default::default())?;
     let api = kube::connect(&kube::ConnectOptions::default()).await?;
     let report = kube::status(&api, &cluster, &objects).await?;
-    print!("{}", kube::status_table(&report));
+    print!("{report}");
     Ok(())
 }

@@ -10,7 +10,8 @@
 //! - [`kube`]: [`connect`](kube::connect) to an API server, then [`plan`](kube::plan),
 //!   [`apply`](kube::apply), [`wait`](kube::wait), [`status`](kube::status) and
 //!   [`delete`](kube::delete);
-//! - [`cli`]: the `sparkup` command line on top of them.
+//! - [`main`]: the `sparkup` command line on top of them; [`exit_code`] says which code an error
+//!   exits with.
 //!
 //! ```
 //! let cluster = sparkup::load(&sparkup::ValuesOptions {
@@ -24,7 +25,7 @@
 //! ```
 
 mod applyset;
-pub mod cli;
+mod cli;
 mod error;
 mod json;
 #[cfg(feature = "kube")]
@@ -34,5 +35,18 @@ mod spark;
 pub mod values;
 
 pub use error::{Error, ValueError};
+
+/// Runs the `sparkup` command line: parses the arguments, runs the command, prints its output,
+/// and reports an error on stderr. The binary is this function.
+pub fn main() -> std::process::ExitCode {
+    cli::main()
+}
+
+/// The exit code of a command that failed with `error`: 3 when `apply` applied everything but
+/// the cluster was not up in time, 2 for everything else (bad input, an API error, a workload
+/// that cannot start).
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    cli::exit_code(error)
+}
 pub use spark::sizing::Sizing;
 pub use values::{Cluster, ValuesOptions, load};

@@ -1,11 +1,19 @@
 //! The `sparkup` command line: flags become option structs, each command calls the library's
 //! stages and prints what they return. All terminal output is written here.
 
+#[cfg(feature = "kube")]
+mod apply;
 mod args;
+#[cfg(feature = "kube")]
+mod delete;
+#[cfg(feature = "kube")]
+mod diff;
 #[cfg(feature = "kube")]
 mod kube;
 mod print;
 mod render;
+#[cfg(feature = "kube")]
+mod status;
 #[cfg(feature = "kube")]
 mod submit;
 #[cfg(feature = "kube")]
@@ -16,20 +24,39 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::values::profiles;
-pub use args::{ComposeArgs, RenderArgs, ValuesArgs, ValuesCommandArgs};
 #[cfg(feature = "kube")]
-pub use kube::{
-    ApplyArgs, DeleteArgs, DiffArgs, DiffFormat, KubeArgs, StatusArgs, apply_command, diff_command,
-};
-pub use print::EXIT_ERROR;
+use apply::ApplyArgs;
+use args::{ComposeArgs, RenderArgs, ValuesCommandArgs};
 #[cfg(feature = "kube")]
-pub use submit::{SubmitArgs, build as build_submission};
+use delete::DeleteArgs;
 #[cfg(feature = "kube")]
-pub use ui::{UiArgs, UiName};
+use diff::DiffArgs;
+use print::EXIT_ERROR;
+#[cfg(feature = "kube")]
+use status::StatusArgs;
+#[cfg(feature = "kube")]
+use submit::SubmitArgs;
+#[cfg(feature = "kube")]
+use ui::UiArgs;
+
+/// Parses the command line, runs the command, and reports an error on stderr with its causes.
+pub(crate) fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("caused by: {cause}");
+            }
+            ExitCode::from(exit_code(&e))
+        }
+    }
+}
 
 /// The exit code for an error: 3 when `apply` applied everything but the cluster was not up in
 /// time, 2 for everything else (bad input, an API error, a workload that cannot start).
-pub fn exit_code(error: &anyhow::Error) -> u8 {
+pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
     #[cfg(feature = "kube")]
     if let Some(crate::kube::KubeError::TimedOut(_)) = error.downcast_ref() {
         return kube::EXIT_TIMED_OUT;
@@ -48,13 +75,13 @@ use print::print;
     after_help = "Values are layered: built-in defaults, then --profile, then each -f file, then each --set.\n\
                   Run `sparkup values --profile dev` to see what a cluster would use."
 )]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+enum Command {
     /// Render the cluster's Kubernetes manifests
     #[command(after_help = "Examples:\n  \
         sparkup render --profile dev\n  \
@@ -126,7 +153,7 @@ pub enum Command {
     },
 }
 
-pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => render::render_command(&args),
         Command::Values(args) => render::values_command(&args),

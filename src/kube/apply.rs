@@ -14,6 +14,7 @@ use super::client::CONCURRENCY;
 use super::client::{ApiServer, ApplyMode, KubeError};
 use super::inventory;
 use crate::render::Object;
+use crate::render::owned::applyset_parent;
 use crate::values::ClusterSpec;
 
 #[derive(Debug, Clone, Copy)]
@@ -156,21 +157,7 @@ async fn ensure_auth_secret(
         detail: format!("no random numbers from the operating system: {e}"),
     })?;
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    use base64::Engine as _;
-    let body = serde_json::json!({
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {
-            "name": name,
-            "namespace": spec.namespace,
-            "labels": crate::render::labels::instance_labels(&spec.name, "auth"),
-        },
-        "type": "Opaque",
-        "data": {
-            crate::render::context::AUTH_SECRET_KEY:
-                base64::engine::general_purpose::STANDARD.encode(secret),
-        },
-    });
+    let body = crate::render::owned::auth_secret(spec, &name, &secret);
     api.create(kind, &body).await?;
     Ok(Some(format!("Secret/{name}")))
 }
@@ -190,7 +177,7 @@ async fn apply_parent(
     kinds: &BTreeSet<String>,
     mode: ApplyMode,
 ) -> Result<(), KubeError> {
-    let parent = inventory::parent(&spec.name, &spec.namespace, kinds);
+    let parent = applyset_parent(&spec.name, &spec.namespace, kinds);
     api.apply(inventory::config_map_kind(), &parent, mode)
         .await
         .map(|_| ())

@@ -280,11 +280,7 @@ impl ApiServer {
     /// Creates the namespace.
     pub(crate) async fn create_namespace(&self, namespace: &str) -> Result<Value, KubeError> {
         let action = format!("create namespace {namespace}");
-        let body = serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": namespace}
-        });
+        let body = crate::render::owned::namespace(namespace);
         let request = KubeRequest::new(Namespace::url_path(&(), None)).create(
             &PostParams::default(),
             serde_json::to_vec(&body).expect("JSON"),

@@ -65,7 +65,8 @@ pub async fn delete(
         .await?;
     } else {
         // The kept claims stay findable: `delete --purge` later removes them.
-        let parent = inventory::parent(&spec.name, &spec.namespace, &kept_kinds);
+        let parent =
+            crate::render::owned::applyset_parent(&spec.name, &spec.namespace, &kept_kinds);
         api.apply(parent_kind, &parent, ApplyMode::default())
             .await?;
     }

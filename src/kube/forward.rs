@@ -11,7 +11,7 @@ use super::client::{ApiServer, KubeError};
 use super::pods::{pod_ready, terminating};
 use crate::json::str_at;
 use crate::render::kinds;
-use crate::render::labels::{LABEL_COMPONENT, LABEL_INSTANCE, LABEL_NAME};
+use crate::render::model::Component;
 use crate::values::Cluster;
 
 /// Which UI.
@@ -23,28 +23,28 @@ pub enum Ui {
 }
 
 impl Ui {
-    fn component(self) -> &'static str {
+    fn component(self) -> Component {
         match self {
-            Ui::Master => "master",
-            Ui::History => "history",
-            Ui::Connect => "connect",
+            Ui::Master => Component::Master,
+            Ui::History => Component::History,
+            Ui::Connect => Component::Connect,
         }
     }
 
     /// The UI's port in its pod, or why this instance has none.
     pub fn port(self, cluster: &Cluster) -> Result<u16, KubeError> {
         let spec = &cluster.spec;
-        let off = |what: &str| {
-            KubeError::NotReady(format!(
-                "the instance has no {what} server: set {what}.enabled=true"
-            ))
+        let enabled = match self {
+            Ui::Master => true,
+            Ui::History => spec.history.enabled,
+            Ui::Connect => spec.connect.enabled,
         };
-        match self {
-            Ui::Master => Ok(spec.master.ports.http),
-            Ui::History if spec.history.enabled => Ok(spec.history.port),
-            Ui::History => Err(off("history")),
-            Ui::Connect if spec.connect.enabled => Ok(crate::render::context::DRIVER_UI_PORT),
-            Ui::Connect => Err(off("connect")),
+        let component = self.component();
+        match enabled {
+            true => Ok(component.ui_port(spec)),
+            false => Err(KubeError::NotReady(format!(
+                "the instance has no {component} server: set {component}.enabled=true"
+            ))),
         }
     }
 }
@@ -69,11 +69,7 @@ pub async fn forward(
 ) -> Result<(), KubeError> {
     let spec = &cluster.spec;
     let port = ui.port(cluster)?;
-    let selector = format!(
-        "{LABEL_NAME}=spark,{LABEL_INSTANCE}={},{LABEL_COMPONENT}={}",
-        spec.name,
-        ui.component()
-    );
+    let selector = ui.component().selector_query(&spec.name);
     let pods = api
         .list(kinds::pod_kind(), &spec.namespace, &selector)
         .await?;

@@ -8,19 +8,13 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
-use crate::applyset::{
-    ANNOTATION_GROUP_KINDS, ANNOTATION_TOOLING, LABEL_APPLYSET_ID, LABEL_PART_OF, applyset_id,
-    parent_name,
-};
+use crate::applyset::{ANNOTATION_GROUP_KINDS, LABEL_PART_OF, applyset_id, parent_name};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds::{self, KindInfo, object_id};
-use crate::render::labels::{
-    LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, MANAGER,
-};
 
 /// Group-kinds of a set of objects, sorted, as the parent annotation lists them.
 pub(crate) fn group_kinds<'a>(objects: impl IntoIterator<Item = &'a Object>) -> BTreeSet<String> {
@@ -28,30 +22,6 @@ pub(crate) fn group_kinds<'a>(objects: impl IntoIterator<Item = &'a Object>) -> 
         .into_iter()
         .map(|o| o.kind_info().group_kind())
         .collect()
-}
-
-/// The parent ConfigMap naming `kinds`.
-pub(crate) fn parent(instance: &str, namespace: &str, kinds: &BTreeSet<String>) -> Value {
-    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
-    json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": parent_name(instance),
-            "namespace": namespace,
-            "labels": {
-                LABEL_APPLYSET_ID: applyset_id(instance, namespace),
-                LABEL_NAME: "spark",
-                LABEL_INSTANCE: instance,
-                LABEL_COMPONENT: "inventory",
-                LABEL_MANAGED_BY: MANAGER,
-            },
-            "annotations": {
-                ANNOTATION_TOOLING: format!("sparkup/{}", env!("CARGO_PKG_VERSION")),
-                ANNOTATION_GROUP_KINDS: kinds.join(","),
-            }
-        }
-    })
 }
 
 /// The group-kinds the live parent names (empty when there is no parent yet).

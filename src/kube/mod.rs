@@ -28,6 +28,6 @@ pub use diff::{DiffOptions, diff_json, diff_text};
 pub use forward::{Forwarding, Ui, forward};
 pub use plan::{Action, Change, PlanOptions, Summary, plan};
 pub use roll::{StalePods, roll, stale_pods};
-pub use status::{Row, StatusReport, status, status_table};
-pub use submit::{Outcome, Submission, SubmitOptions, submit};
+pub use status::{Access, Row, StatusReport, UiAddress, status};
+pub use submit::{Outcome, SubmitOptions, submit};
 pub use wait::{Progress, WaitOptions, wait};

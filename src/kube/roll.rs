@@ -16,6 +16,7 @@ use super::wait::{Progress, WaitOptions, deadline, wait_for_spark};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;
+use crate::render::model::Component;
 use crate::values::Cluster;
 
 /// The pods of one workload that run an older template.
@@ -58,11 +59,11 @@ pub async fn roll(
     let deadline = deadline(opts.timeout);
     let mut replaced = Vec::new();
     // The master first: workers reconnect to the new one through the Service.
-    let order = ["master", "worker"];
+    let order = [Component::Master, Component::Worker];
     for component in order {
         let Some(object) = objects
             .iter()
-            .find(|o| o.kind == "ReplicationController" && o.component() == component)
+            .find(|o| o.kind == "ReplicationController" && o.role() == Some(component))
         else {
             continue;
         };
@@ -70,7 +71,7 @@ pub async fn roll(
         let Some(stale) = stale.into_iter().next() else {
             continue;
         };
-        let one_at_a_time = component == "worker";
+        let one_at_a_time = component == Component::Worker;
         let batches: Vec<Vec<String>> = match one_at_a_time {
             true => stale.pods.into_iter().map(|p| vec![p]).collect(),
             false => vec![stale.pods],

@@ -1,7 +1,5 @@
 //! One table of the instance's objects and Spark's own view of the cluster.
 
-use std::fmt::Write as _;
-
 use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
@@ -9,6 +7,7 @@ use super::roll::stale_pods;
 use super::wait;
 use crate::json::str_at;
 use crate::render::Object;
+use crate::render::model::Component;
 use crate::spark::master;
 use crate::values::Cluster;
 
@@ -25,11 +24,38 @@ pub struct StatusReport {
     /// Spark's view, or why it could not be read.
     pub spark: Result<Vec<(String, String)>, String>,
     pub healthy: bool,
-    pub ui: String,
+    /// Where the master's UI is.
+    pub ui: UiAddress,
     /// The instance's runs (Jobs of its CronJobs and of `sparkup submit`), newest first.
     pub runs: Vec<Row>,
     /// How to reach the history and Connect servers.
-    pub access: Vec<String>,
+    pub access: Vec<Access>,
+}
+
+/// Where the master's UI is, for how the instance is exposed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UiAddress {
+    /// Through the instance's Ingress `name`, at `url`.
+    Ingress { url: String, name: String },
+    /// A load balancer's address.
+    LoadBalancer { address: String, port: u16 },
+    /// Any node's address, at this port.
+    NodePort { port: u16 },
+    /// Nothing outside the cluster: a port-forward to the Service.
+    PortForward {
+        namespace: String,
+        service: String,
+        port: u16,
+    },
+}
+
+/// A server of the instance, reached through a port-forward to its Service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub component: Component,
+    pub namespace: String,
+    pub service: String,
+    pub port: u16,
 }
 
 /// Runs shown by `status`, newest first.
@@ -40,8 +66,31 @@ pub async fn status(
     cluster: &Cluster,
     objects: &[Object],
 ) -> Result<StatusReport, KubeError> {
+    let (mut rows, master_live) = object_rows(api, cluster, objects).await?;
+    let (spark, spark_healthy) = spark_rows(api, cluster).await?;
+    let runs = run_rows(api, cluster, objects, &mut rows).await?;
+    let spec = &cluster.spec;
+    Ok(StatusReport {
+        runs,
+        access: access(cluster),
+        healthy: rows.iter().all(|r| r.healthy) && spark_healthy,
+        rows,
+        spark,
+        ui: ui_address(cluster, master_live.as_ref(), spec.master.ports.http),
+    })
+}
+
+/// One row per object, and the master's live Service (where its UI is exposed).
+async fn object_rows(
+    api: &ApiServer,
+    cluster: &Cluster,
+    objects: &[Object],
+) -> Result<(Vec<Row>, Option<Value>), KubeError> {
     let mut rows = Vec::new();
-    let master_service = format!("Service/{}-master", cluster.spec.name);
+    let master_service = format!(
+        "Service/{}",
+        Component::Master.object_name(&cluster.spec.name)
+    );
     let mut master_live = None;
     for object in objects {
         let live = api.get_object(object).await?;
@@ -68,8 +117,16 @@ pub async fn status(
             row.healthy = false;
         }
     }
+    Ok((rows, master_live))
+}
+
+/// The master's own view, and whether it is up with every worker.
+async fn spark_rows(
+    api: &ApiServer,
+    cluster: &Cluster,
+) -> Result<(Result<Vec<(String, String)>, String>, bool), KubeError> {
     let want = u64::from(cluster.spec.workers.expected());
-    let (spark, spark_healthy) = match wait::spark_view(api, cluster).await {
+    Ok(match wait::spark_view(api, cluster).await {
         Ok(json) => (Ok(master::rows(&json)), master::is_up(&json, want)),
         Err(e @ (KubeError::Unreachable { .. } | KubeError::Timeout { .. })) => {
             return Err(e);
@@ -79,9 +136,16 @@ pub async fn status(
             code: 503, message, ..
         }) => (Err(format!("master not reachable: {message}")), false),
         Err(e) => (Err(format!("cannot read the master's /json/: {e}")), false),
-    };
-    let spec = &cluster.spec;
-    let port = spec.master.ports.http;
+    })
+}
+
+/// The newest runs, and each CronJob's row told its last run.
+async fn run_rows(
+    api: &ApiServer,
+    cluster: &Cluster,
+    objects: &[Object],
+    rows: &mut [Row],
+) -> Result<Vec<Row>, KubeError> {
     // Without the right to list Jobs (or on a server without them) status still reports the
     // cluster; the runs say why they are missing.
     let (jobs, runs_error) = match list_runs(api, cluster).await {
@@ -89,9 +153,12 @@ pub async fn status(
         Err(e @ KubeError::Api { .. }) => (Vec::new(), Some(e.to_string())),
         Err(e) => return Err(e),
     };
-    for row in rows.iter_mut().filter(|r| r.object.starts_with("CronJob/")) {
-        let cronjob = &row.object["CronJob/".len()..];
-        let last = jobs.iter().find(|j| owned_by(j, cronjob));
+    let cronjobs = rows
+        .iter_mut()
+        .zip(objects)
+        .filter(|(_, o)| o.kind == "CronJob");
+    for (row, cronjob) in cronjobs {
+        let last = jobs.iter().find(|j| owned_by(j, &cronjob.name));
         let result = match last {
             Some(job) => format!(", last run {}", run_state(job)),
             None => String::new(),
@@ -114,59 +181,61 @@ pub async fn status(
             healthy: true,
         });
     }
-    let ns = &spec.namespace;
-    let mut access = Vec::new();
-    if spec.history.enabled {
-        let p = spec.history.port;
-        access.push(format!(
-            "history: kubectl port-forward -n {ns} svc/{}-history {p}:{p}, then open \
-             http://localhost:{p}/",
-            spec.name
-        ));
-    }
-    if spec.connect.enabled {
-        let p = spec.connect.port;
-        access.push(format!(
-            "connect: kubectl port-forward -n {ns} svc/{}-connect {p}:{p}, then \
-             pyspark --remote sc://localhost:{p}",
-            spec.name
-        ));
-    }
-    Ok(StatusReport {
-        runs,
-        access,
-        healthy: rows.iter().all(|r| r.healthy) && spark_healthy,
-        rows,
-        spark,
-        ui: ui_url(cluster, master_live.as_ref(), port),
-    })
+    Ok(runs)
+}
+
+/// The history and Connect servers, when enabled.
+fn access(cluster: &Cluster) -> Vec<Access> {
+    let spec = &cluster.spec;
+    [Component::History, Component::Connect]
+        .into_iter()
+        .filter(|c| match c {
+            Component::History => spec.history.enabled,
+            _ => spec.connect.enabled,
+        })
+        .map(|component| Access {
+            component,
+            namespace: spec.namespace.clone(),
+            service: component.object_name(&spec.name),
+            port: match component {
+                Component::History => spec.history.port,
+                _ => spec.connect.port,
+            },
+        })
+        .collect()
 }
 
 /// Where the master's UI is, for how the instance is exposed: its Ingress, a load balancer, a
 /// node port, or a port-forward.
-fn ui_url(cluster: &Cluster, service: Option<&Value>, port: u16) -> String {
+fn ui_address(cluster: &Cluster, service: Option<&Value>, port: u16) -> UiAddress {
     let spec = &cluster.spec;
+    let master = Component::Master.object_name(&spec.name);
     if let Some(url) = spec.ingress_url() {
-        return format!("{url}/ (Ingress {}-master)", spec.name);
+        return UiAddress::Ingress { url, name: master };
     }
     let balancer = service
         .and_then(|s| s.pointer("/status/loadBalancer/ingress/0"))
         .and_then(|i| str_at(i, "/hostname").or_else(|| str_at(i, "/ip")));
     if let Some(address) = balancer {
-        return format!("http://{address}:{port}/ (LoadBalancer)");
+        return UiAddress::LoadBalancer {
+            address: address.to_string(),
+            port,
+        };
     }
     let node_port = service
         .and_then(|s| s.pointer("/spec/ports"))
         .and_then(Value::as_array)
         .and_then(|ports| ports.iter().find(|p| p["name"] == "http"))
-        .and_then(|p| p["nodePort"].as_u64());
-    if let Some(node_port) = node_port {
-        return format!("http://<any node's address>:{node_port}/ (NodePort)");
+        .and_then(|p| p["nodePort"].as_u64())
+        .and_then(|p| u16::try_from(p).ok());
+    if let Some(port) = node_port {
+        return UiAddress::NodePort { port };
     }
-    format!(
-        "kubectl port-forward -n {} svc/{}-master {port}:{port}, then open http://localhost:{port}/",
-        spec.namespace, spec.name
-    )
+    UiAddress::PortForward {
+        namespace: spec.namespace.clone(),
+        service: master,
+        port,
+    }
 }
 
 async fn object_state(
@@ -245,12 +314,7 @@ async fn object_state(
 async fn list_runs(api: &ApiServer, cluster: &Cluster) -> Result<Vec<Value>, KubeError> {
     let spec = &cluster.spec;
     let kind = crate::render::kinds::kind_info("batch/v1", "Job").expect("Job is in the table");
-    let selector = format!(
-        "{}={},{}=job",
-        crate::render::labels::LABEL_INSTANCE,
-        spec.name,
-        crate::render::labels::LABEL_COMPONENT
-    );
+    let selector = Component::Job.selector_query(&spec.name);
     let mut jobs = api.list(kind, &spec.namespace, &selector).await?;
     jobs.sort_by(|a, b| {
         let at = |j: &Value| {
@@ -312,52 +376,4 @@ async fn ready_endpoints(
                 .unwrap_or(false)
         })
         .count())
-}
-
-/// The report as a table.
-pub fn status_table(report: &StatusReport) -> String {
-    let width = report
-        .rows
-        .iter()
-        .chain(&report.runs)
-        .map(|r| r.object.len())
-        .max()
-        .unwrap_or(6)
-        .max(6);
-    let mut out = format!("{:width$}  STATE\n", "OBJECT");
-    for row in &report.rows {
-        let mark = if row.healthy { "" } else { "  (not healthy)" };
-        let _ = writeln!(out, "{:width$}  {}{mark}", row.object, row.state);
-    }
-    out.push_str("\nSPARK\n");
-    match &report.spark {
-        Ok(rows) => {
-            for (key, value) in rows {
-                let _ = writeln!(out, "{key:width$}  {value}");
-            }
-        }
-        Err(e) => {
-            let _ = writeln!(out, "{:width$}  {e}", "master");
-        }
-    }
-    if !report.runs.is_empty() {
-        out.push_str("\nRUNS\n");
-        for row in &report.runs {
-            let _ = writeln!(out, "{:width$}  {}", row.object, row.state);
-        }
-    }
-    let _ = writeln!(out, "\nUI: {}", report.ui);
-    for line in &report.access {
-        let _ = writeln!(out, "{line}");
-    }
-    let _ = writeln!(
-        out,
-        "{}",
-        if report.healthy {
-            "healthy"
-        } else {
-            "not healthy"
-        }
-    );
-    out
 }

@@ -19,16 +19,11 @@ use super::client::{ApiServer, KubeError};
 use super::pods::{Problem, pod_problem, terminating};
 use super::wait::deadline;
 use crate::json::str_at;
-use crate::render::Object;
+use crate::render::Submission;
 use crate::render::kinds::{self, kind_info};
+use crate::render::model::Component;
+use crate::render::model::component::DRIVER_CONTAINER as DRIVER;
 use crate::values::Cluster;
-
-/// What `submit` creates: the Job, and a ConfigMap with a local application file it mounts.
-#[derive(Debug, Clone)]
-pub struct Submission {
-    pub job: Object,
-    pub shipped: Option<Object>,
-}
 
 #[derive(Debug, Clone)]
 pub struct SubmitOptions {
@@ -63,9 +58,6 @@ pub enum Outcome {
     TimedOut,
 }
 
-/// The driver's container in the Job's pod.
-const DRIVER: &str = "driver";
-
 /// Creates the run's objects and, unless detached, follows the driver until it ends, `stop`
 /// resolves or the timeout runs out. Log lines go to `out`, states of the pod to `note`.
 pub async fn submit(
@@ -79,7 +71,7 @@ pub async fn submit(
 ) -> Result<Outcome, KubeError> {
     let spec = &cluster.spec;
     let namespace = spec.namespace.as_str();
-    let master = format!("{}-master", spec.name);
+    let master = Component::Master.object_name(&spec.name);
     let service = kind_info("v1", "Service").expect("Service is in the kind table");
     if api
         .get(

@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::client::{ApiServer, KubeError, duration_text};
 use super::pods::check_pods;
 use crate::render::Object;
+use crate::render::model::Component;
 use crate::spark::master;
 use crate::values::Cluster;
 
@@ -199,7 +200,7 @@ pub(crate) async fn spark_view(api: &ApiServer, cluster: &Cluster) -> Result<Val
     let spec = &cluster.spec;
     api.proxy_get(
         &spec.namespace,
-        &format!("{}-master", spec.name),
+        &Component::Master.object_name(&spec.name),
         "http",
         "/json/",
     )

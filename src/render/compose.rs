@@ -13,15 +13,18 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
-use super::context::{AUTH_SECRET_ENV, Container, Context, job_template};
-
-/// Where `docker compose` takes the shared authentication secret from.
-const AUTH_SECRET_HOST_ENV: &str = "SPARK_AUTH_SECRET";
+use super::model::Context;
+use super::model::component::{Component, DAEMON_HEALTH_PATH, DRIVER_INTERNAL_PORTS, Health};
+use super::model::jobs::{JobParts, job_template};
+use super::model::pod::{AUTH_SECRET_ENV, Container};
 use super::templates;
 use crate::error::{Error, quote};
 use crate::values::Cluster;
 use crate::values::quantity::MIB;
-use crate::values::spec::Resources;
+use crate::values::spec::{ClusterSpec, Resources};
+
+/// Where `docker compose` takes the shared authentication secret from.
+const AUTH_SECRET_HOST_ENV: &str = "SPARK_AUTH_SECRET";
 
 /// A rendered compose file and what it could not express.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,7 +121,14 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
 }
 
 fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Project {
-    let spec = &cluster.spec;
+    unsupported(&cluster.spec, warnings);
+    let mut services = daemons(cluster, context, warnings);
+    services.extend(jobs(cluster, context, warnings));
+    Project { services }
+}
+
+/// What the cluster uses that compose has no equivalent for, each a warning.
+fn unsupported(spec: &ClusterSpec, warnings: &mut Vec<String>) {
     for source in &spec.env_from {
         let (kind, name) = match (&source.secret, &source.config_map) {
             (Some(secret), _) => ("Secret", secret),
@@ -145,41 +155,37 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
             spec.workers.replicas
         ));
     }
+}
+
+/// The master, one service per worker replica, and the servers.
+fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec<Service> {
+    let spec = &cluster.spec;
     let mut ports = Ports::new(&spec.compose.publish_address);
-    let master = &context.workloads[0];
-    let master_name = master.name.clone();
+    let master_name = Component::Master.object_name(&spec.name);
     let mut services = Vec::new();
     for workload in &context.workloads {
         let container = &workload.pod.containers[0];
         let http = container.port("http").unwrap_or(0);
-        let health = match workload.component {
-            "history" => vec!["health".into(), http.to_string(), "/api/v1/version".into()],
-            "connect" => {
-                let grpc = container.port("grpc").unwrap_or(0);
-                vec!["health".into(), grpc.to_string(), "tcp".into()]
-            }
-            _ => vec!["health".into(), http.to_string()],
-        };
         let replicas = match workload.component {
-            "worker" => spec.workers.replicas,
+            Component::Worker => spec.workers.replicas,
             _ => 1,
         };
         for i in 1..=replicas {
             let name = match workload.component {
-                "worker" => format!("{}-{i}", workload.name),
+                Component::Worker => format!("{}-{i}", workload.name),
                 _ => workload.name.clone(),
             };
             // The master publishes every port; workers their UIs (moved up one per replica);
             // servers their client ports.
             let published: Vec<String> = match workload.component {
-                "worker" => {
+                Component::Worker => {
                     let wanted = http.saturating_add(u16::try_from(i - 1).unwrap_or(u16::MAX));
                     vec![ports.publish(&name, wanted, http, warnings)]
                 }
                 _ => container
                     .ports
                     .iter()
-                    .filter(|p| !matches!(p.name.as_str(), "driver" | "blockmanager"))
+                    .filter(|p| !DRIVER_INTERNAL_PORTS.contains(&p.name.as_str()))
                     .map(|p| ports.publish(&name, p.port, p.port, warnings))
                     .collect(),
             };
@@ -191,27 +197,42 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
                 tmpfs: tmpfs(container),
                 cpus: cpus(container.resources),
                 memory: memory(container.resources),
-                health: Some(health.clone()),
-                depends_on: (workload.component != "master").then(|| master_name.clone()),
+                health: health(workload.component, container),
+                depends_on: (workload.component != Component::Master).then(|| master_name.clone()),
                 profiles: Vec::new(),
                 name,
             });
         }
     }
-    for (job_name, job) in &spec.jobs {
-        let template = job_template(cluster, &context.config, job_name, job, String::new());
+    services
+}
+
+/// Each job, a run-once service in the `jobs` profile.
+fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec<Service> {
+    let spec = &cluster.spec;
+    let master_name = Component::Master.object_name(&spec.name);
+    let mut services = Vec::new();
+    for (key, job) in &spec.jobs {
+        let parts = JobParts {
+            key,
+            job,
+            name: String::new(),
+            ttl_seconds_after_finished: None,
+            shipped: None,
+        };
+        let template = job_template(cluster, &context.config, parts);
         if job.workers > 0 {
             warnings.push(format!(
-                "jobs.{job_name}.workers: extra workers are sidecar containers of the driver's pod, \
+                "jobs.{key}.workers: extra workers are sidecar containers of the driver's pod, \
                  which docker-compose cannot express: the job uses the compose file's workers"
             ));
         }
         let driver = &template.pod.containers[0];
         services.push(Service {
-            name: format!("{}-job-{job_name}", spec.name),
+            name: format!("{}-job-{key}", spec.name),
             entrypoint: driver.command.clone(),
             command: driver.args.clone(),
-            environment: environment(driver, "driver", cluster, warnings),
+            environment: environment(driver, Component::Job, cluster, warnings),
             ports: Vec::new(),
             tmpfs: tmpfs(driver),
             cpus: cpus(driver.resources),
@@ -221,14 +242,31 @@ fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
             profiles: vec!["jobs"],
         });
     }
-    Project { services }
+    services
+}
+
+/// The launcher's `health` arguments for the role's check, with the container's port numbers:
+/// the same check as the role's readiness probe.
+fn health(component: Component, container: &Container) -> Option<Vec<String>> {
+    let number = |name: &str| container.port(name).unwrap_or(0).to_string();
+    let mut args = vec!["health".to_string()];
+    match component.health()? {
+        Health::Http { port, path } => {
+            args.push(number(port));
+            if path != DAEMON_HEALTH_PATH {
+                args.push(path.into());
+            }
+        }
+        Health::Tcp { port } => args.extend([number(port), "tcp".into()]),
+    }
+    Some(args)
 }
 
 /// The container's environment: the pod's, less what needs the downward API. sparkup's own
 /// `$(POD_IP)` values are left to the launcher's fallback; a user's is a warning.
 fn environment(
     container: &Container,
-    component: &str,
+    component: Component,
     cluster: &Cluster,
     warnings: &mut Vec<String>,
 ) -> BTreeMap<String, String> {
@@ -240,7 +278,7 @@ fn environment(
             continue;
         }
         let from_user = cluster.spec.env.get(&var.name) == Some(value);
-        if from_user && component == "master" {
+        if from_user && component == Component::Master {
             warnings.push(format!(
                 "env.{}: {} uses Kubernetes' $(VAR) expansion, which docker-compose does not do: \
                  it is left out of the compose file",

@@ -15,6 +15,7 @@ use super::labels::{
     LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, MANAGER,
     TEMPLATE_HASH_ANNOTATION,
 };
+use super::model::Component;
 use super::templates::RenderedTemplate;
 use crate::applyset;
 use crate::error::Error;
@@ -44,6 +45,11 @@ impl Object {
 
     pub fn namespace(&self) -> Option<&str> {
         str_at(&self.value, "/metadata/namespace")
+    }
+
+    /// The role the object belongs to, if it belongs to one.
+    pub fn role(&self) -> Option<Component> {
+        Component::parse(self.component())
     }
 
     /// The `app.kubernetes.io/component` label: `master`, `worker`, `config`, …
@@ -255,9 +261,9 @@ fn merge_strings(metadata: &mut Map<String, Value>, key: &str, pairs: &BTreeMap<
 
 /// Configuration, storage, services, the master before the workers, then the rest.
 fn apply_order(a: &Object, b: &Object) -> Ordering {
-    let component_rank = |o: &Object| match o.component() {
-        "master" => 0,
-        "worker" => 1,
+    let component_rank = |o: &Object| match o.role() {
+        Some(Component::Master) => 0,
+        Some(Component::Worker) => 1,
         _ => 2,
     };
     let stage = |o: &Object| o.kind_info().stage;

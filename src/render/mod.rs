@@ -5,11 +5,14 @@
 //! The only I/O is reading a user's `--templates` folder and writing `--output-dir`.
 
 pub(crate) mod compose;
-pub(crate) mod context;
 pub(crate) mod kinds;
 pub(crate) mod labels;
 pub(crate) mod manifests;
+pub(crate) mod model;
 pub(crate) mod output;
+pub(crate) mod owned;
+#[cfg(feature = "kube")]
+mod submission;
 pub(crate) mod templates;
 
 use std::path::PathBuf;
@@ -19,7 +22,10 @@ use crate::values::Cluster;
 use crate::values::spec::JobSpec;
 pub use compose::Compose;
 pub use manifests::Object;
+pub use model::Component;
 pub use output::{Format, format_all, to_yaml, write_dir};
+#[cfg(feature = "kube")]
+pub use submission::{Submission, SubmitRequest, submission};
 
 /// How to render.
 #[derive(Debug, Clone, Default)]
@@ -36,23 +42,34 @@ pub fn render(cluster: &Cluster, opts: &RenderOptions) -> Result<Vec<Object>, Er
     manifests::build(&rendered, &cluster.spec)
 }
 
-/// One run of a job: the Job `name` for the application `job` (its key under `jobs`, or the name
-/// of an application given on the command line), rendered from `job.yaml` with the cluster's
-/// context, checked and labelled like the cluster's objects but no member of its ApplySet, so
-/// that an apply never prunes a run in progress.
-pub fn job_run(
-    cluster: &Cluster,
-    opts: &RenderOptions,
-    key: &str,
-    job: &JobSpec,
-    name: &str,
-    ttl_seconds_after_finished: Option<u32>,
-) -> Result<Object, Error> {
-    let context = context::Context::new(cluster);
-    let mut template = context::job_template(cluster, &context.config, key, job, name.to_string());
-    template.ttl_seconds_after_finished = ttl_seconds_after_finished;
+/// One run of a job, as `sparkup submit` creates it.
+#[derive(Debug, Clone, Copy)]
+pub struct JobRun<'a> {
+    /// The job's key under `jobs`, or the name of an application given on the command line.
+    pub key: &'a str,
+    pub job: &'a JobSpec,
+    /// The Job's name.
+    pub name: &'a str,
+    pub ttl_seconds_after_finished: Option<u32>,
+    /// The ConfigMap that holds a shipped local application, mounted into the driver.
+    pub shipped: Option<&'a str>,
+}
+
+/// One run of a job, rendered from `job.yaml` with the cluster's context, checked and labelled
+/// like the cluster's objects but no member of its ApplySet, so that an apply never prunes a run
+/// in progress.
+pub fn job_run(cluster: &Cluster, opts: &RenderOptions, run: &JobRun) -> Result<Object, Error> {
+    let context = model::Context::new(cluster);
+    let parts = model::jobs::JobParts {
+        key: run.key,
+        job: run.job,
+        name: run.name.to_string(),
+        ttl_seconds_after_finished: run.ttl_seconds_after_finished,
+        shipped: run.shipped.map(str::to_string),
+    };
+    let template = model::jobs::job_template(cluster, &context.config, parts);
     let rendered = templates::render_job(
-        &context::JobContext {
+        &model::JobContext {
             cluster: &context,
             job: &template,
         },
@@ -177,15 +194,14 @@ mod tests {
             workers: 1,
             ..JobSpec::default()
         };
-        let run = job_run(
-            &cluster,
-            &RenderOptions::default(),
-            "etl",
-            &job,
-            "spark-etl-1",
-            Some(60),
-        )
-        .unwrap();
+        let run = JobRun {
+            key: "etl",
+            job: &job,
+            name: "spark-etl-1",
+            ttl_seconds_after_finished: Some(60),
+            shipped: None,
+        };
+        let run = job_run(&cluster, &RenderOptions::default(), &run).unwrap();
         assert_eq!(run.id(), "Job/spark-etl-1");
         let labels = &run.value["metadata"]["labels"];
         assert_eq!(labels["sparkup.io/job"], "etl");

@@ -4,7 +4,7 @@
 //! So every `{{ ... }}` is written as JSON (a JSON scalar, list or map is valid YAML flow
 //! syntax), with the characters YAML treats differently from JSON escaped as well; undefined
 //! variables are errors; and values are data, never templates. A value therefore cannot add a
-//! key, an object or a line: `tests/injection.rs` proves it for every string field.
+//! key, an object or a line: `tests/suite/injection.rs` proves it for every string field.
 
 use std::path::Path;
 
@@ -14,7 +14,7 @@ use minijinja::syntax::SyntaxConfig;
 use minijinja::value::Value;
 use minijinja::{Environment, Error as JinjaError, ErrorKind, Output, State, UndefinedBehavior};
 
-use super::context::Context;
+use super::model::Context;
 use crate::error::{Error, error_chain};
 use crate::values::Cluster;
 

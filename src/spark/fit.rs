@@ -32,92 +32,120 @@ const DEFAULT_EXECUTOR_MIB: u64 = 1024;
 /// Every property of `conf` that keeps the application from ever running on `capacity`.
 pub(crate) fn check(conf: &BTreeMap<String, String>, capacity: &Capacity) -> Vec<Misfit> {
     let mut misfits = Vec::new();
-    let mut misfit = |key: &'static str, value: &str, expected: String| {
-        misfits.push(Misfit {
-            key,
-            value: value.to_string(),
-            expected,
-        })
-    };
-    let memory = conf.get("spark.executor.memory");
-    match memory.map(|m| size_mib(m)) {
-        Some(None) => misfit(
-            "spark.executor.memory",
-            memory.unwrap(),
-            "a size such as 512m or 2g".into(),
-        ),
-        Some(Some(mib)) if mib > capacity.worker_memory_mib => misfit(
-            "spark.executor.memory",
-            memory.unwrap(),
-            format!(
-                "at most {}m, the executor memory one worker offers: a larger executor never \
-                 starts and the application waits forever",
-                capacity.worker_memory_mib
+    check_memory(conf, capacity, &mut misfits);
+    let executor_cores = check_cores(conf, capacity, &mut misfits);
+    check_cores_max(conf, capacity, executor_cores, &mut misfits);
+    misfits
+}
+
+fn misfit(misfits: &mut Vec<Misfit>, key: &'static str, value: &str, expected: String) {
+    misfits.push(Misfit {
+        key,
+        value: value.to_string(),
+        expected,
+    })
+}
+
+/// An executor's memory, given or Spark's default, within what one worker offers.
+fn check_memory(conf: &BTreeMap<String, String>, capacity: &Capacity, misfits: &mut Vec<Misfit>) {
+    const KEY: &str = "spark.executor.memory";
+    let offered = capacity.worker_memory_mib;
+    match conf.get(KEY) {
+        Some(memory) => match size_mib(memory) {
+            None => misfit(misfits, KEY, memory, "a size such as 512m or 2g".into()),
+            Some(mib) if mib > offered => misfit(
+                misfits,
+                KEY,
+                memory,
+                format!(
+                    "at most {offered}m, the executor memory one worker offers: a larger \
+                     executor never starts and the application waits forever"
+                ),
             ),
-        ),
-        None if DEFAULT_EXECUTOR_MIB > capacity.worker_memory_mib => misfit(
-            "spark.executor.memory",
+            Some(_) => {}
+        },
+        None if DEFAULT_EXECUTOR_MIB > offered => misfit(
+            misfits,
+            KEY,
             "1g (Spark's default)",
             format!(
-                "at most {}m, the executor memory one worker offers: set \
-                 spark.executor.memory, or give the workers more memory",
-                capacity.worker_memory_mib
+                "at most {offered}m, the executor memory one worker offers: set \
+                 spark.executor.memory, or give the workers more memory"
             ),
         ),
-        _ => {}
+        None => {}
     }
-    let cores = conf.get("spark.executor.cores");
-    let executor_cores = match cores.map(|c| c.trim().parse::<u64>()) {
-        Some(Ok(n)) if n >= 1 && n <= capacity.worker_cores => Some(n),
-        Some(Ok(n)) if n >= 1 => {
-            misfit(
-                "spark.executor.cores",
-                cores.unwrap(),
-                format!(
-                    "at most {}, the cores one worker offers: a larger executor never starts",
-                    capacity.worker_cores
-                ),
-            );
-            None
-        }
-        Some(_) => {
-            misfit(
-                "spark.executor.cores",
-                cores.unwrap(),
-                "a whole number of cores, at least 1".into(),
-            );
-            None
-        }
-        None => None,
+}
+
+/// An executor's cores within what one worker offers; the cores when they fit.
+fn check_cores(
+    conf: &BTreeMap<String, String>,
+    capacity: &Capacity,
+    misfits: &mut Vec<Misfit>,
+) -> Option<u64> {
+    const KEY: &str = "spark.executor.cores";
+    let cores = conf.get(KEY)?;
+    match cores.trim().parse::<u64>() {
+        Ok(n) if n >= 1 && n <= capacity.worker_cores => return Some(n),
+        Ok(n) if n >= 1 => misfit(
+            misfits,
+            KEY,
+            cores,
+            format!(
+                "at most {}, the cores one worker offers: a larger executor never starts",
+                capacity.worker_cores
+            ),
+        ),
+        _ => misfit(
+            misfits,
+            KEY,
+            cores,
+            "a whole number of cores, at least 1".into(),
+        ),
+    }
+    None
+}
+
+/// `spark.cores.max`: room for one executor, and no more than the cluster has.
+fn check_cores_max(
+    conf: &BTreeMap<String, String>,
+    capacity: &Capacity,
+    executor_cores: Option<u64>,
+    misfits: &mut Vec<Misfit>,
+) {
+    const KEY: &str = "spark.cores.max";
+    let Some(text) = conf.get(KEY) else {
+        return;
     };
-    if let Some(text) = conf.get("spark.cores.max") {
-        let total = capacity.worker_cores * capacity.workers;
-        match text.trim().parse::<u64>() {
-            Ok(n) if n < executor_cores.unwrap_or(1) => misfit(
-                "spark.cores.max",
-                text,
-                format!(
-                    "at least spark.executor.cores ({}): no executor fits under the maximum",
-                    executor_cores.unwrap_or(1)
-                ),
+    let total = capacity.worker_cores * capacity.workers;
+    let per_executor = executor_cores.unwrap_or(1);
+    match text.trim().parse::<u64>() {
+        Ok(n) if n < per_executor => misfit(
+            misfits,
+            KEY,
+            text,
+            format!(
+                "at least spark.executor.cores ({per_executor}): no executor fits under the \
+                 maximum"
             ),
-            Ok(n) if capacity.workers > 0 && n > total => misfit(
-                "spark.cores.max",
-                text,
-                format!(
-                    "at most {total}, the cores of all {} workers ({} each)",
-                    capacity.workers, capacity.worker_cores
-                ),
+        ),
+        Ok(n) if capacity.workers > 0 && n > total => misfit(
+            misfits,
+            KEY,
+            text,
+            format!(
+                "at most {total}, the cores of all {} workers ({} each)",
+                capacity.workers, capacity.worker_cores
             ),
-            Ok(_) => {}
-            Err(_) => misfit(
-                "spark.cores.max",
-                text,
-                "a whole number of cores, at least 1".into(),
-            ),
-        }
+        ),
+        Ok(_) => {}
+        Err(_) => misfit(
+            misfits,
+            KEY,
+            text,
+            "a whole number of cores, at least 1".into(),
+        ),
     }
-    misfits
 }
 
 /// A Spark size (`512m`, `2g`, `1536`, `1t`) in MiB, as Spark reads `spark.executor.memory`: a

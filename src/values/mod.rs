@@ -4,6 +4,7 @@
 //! Maps merge key by key, lists are replaced whole, and `null` puts the built-in default back.
 //! Nothing after this stage looks at user input again: templates trust what comes out of here.
 
+mod defaults;
 mod layers;
 pub mod profiles;
 pub mod quantity;

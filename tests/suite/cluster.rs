@@ -78,13 +78,19 @@ fn serial() -> ApplyOptions {
     }
 }
 
-/// The dev cluster with three workers and a Secret holding `token` from a user template.
-fn objects_with_secret(token: &str) -> (Cluster, Vec<Object>) {
+/// A folder of user templates: a Secret holding `token`. The caller removes it.
+fn secret_templates(token: &str) -> std::path::PathBuf {
     let dir = crate::common::scratch("secret-template");
     let template = format!(
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: spark-auth\ndata:\n  token: {token}\n  same: c2FtZQ==\n"
     );
     std::fs::write(dir.join("auth.yaml"), template).unwrap();
+    dir
+}
+
+/// The dev cluster with three workers and a Secret holding `token` from a user template.
+fn objects_with_secret(token: &str) -> (Cluster, Vec<Object>) {
+    let dir = secret_templates(token);
     let cluster = crate::common::load("dev", &["workers.replicas=3"]);
     let opts = RenderOptions {
         templates: Some(dir.clone()),
@@ -97,19 +103,12 @@ fn objects_with_secret(token: &str) -> (Cluster, Vec<Object>) {
     built
 }
 
-fn cluster_args(profile: &str) -> sparkup::cli::KubeArgs {
-    sparkup::cli::KubeArgs {
-        values: sparkup::cli::ValuesArgs {
-            profile: profile.into(),
-            files: vec![],
-            sets: vec![],
-        },
-        namespace: None,
-        kubeconfig: None,
-        context: None,
-        templates: None,
-        request_timeout: Duration::from_secs(5),
-    }
+/// The binary with `args`, against the fake through its kubeconfig.
+fn sparkup_on(fake: &Fake, args: &[&str]) -> crate::common::Run {
+    let kubeconfig = fake.kubeconfig();
+    let mut all = args.to_vec();
+    all.extend(["--kubeconfig", kubeconfig.to_str().unwrap()]);
+    crate::common::sparkup(&all)
 }
 
 /// For a wait that is expected to time out or fail.

@@ -1,15 +1,13 @@
 //! apply: the requests it sends and their order, whatever the concurrency; what a second
 //! apply sends; server-side apply's field ownership and `--force-conflicts`; `--dry-run`.
 
-use std::time::Duration;
-
 use http::Method;
 use serde_json::{Value, json};
 use sparkup::kube::{self as k8s, ApplyOptions, KubeError, Summary};
 
 use super::fake::{self, Fake};
 use super::{
-    DEPLOYMENTS, applied, bounded, cluster_args, objects, objects_with_secret, query_params, serial,
+    DEPLOYMENTS, applied, bounded, objects, query_params, secret_templates, serial, sparkup_on,
 };
 
 #[tokio::test]
@@ -152,26 +150,26 @@ async fn only_a_field_another_manager_changed_conflicts_and_force_takes_it_over(
 
 #[tokio::test]
 async fn apply_dry_run_changes_nothing() {
-    let (fake, api, _, _) = applied("dev", &["workers.replicas=1"]).await;
+    let (fake, _api, _, _) = applied("dev", &["workers.replicas=1"]).await;
     fake.clear_seen();
     let before = fake.state().objects.clone();
-    let (changed, changed_objects) = objects_with_secret("bmV3");
-    let args = sparkup::cli::ApplyArgs {
-        kube: cluster_args("dev"),
-        force_conflicts: false,
-        prune_pvcs: false,
-        dry_run: true,
-        no_wait: true,
-        timeout: Duration::from_secs(1),
-    };
-    bounded(sparkup::cli::apply_command(
-        &api,
-        &changed,
-        &changed_objects,
-        &args,
-    ))
-    .await
-    .unwrap();
+    let templates = secret_templates("bmV3");
+    let run = sparkup_on(
+        &fake,
+        &[
+            "apply",
+            "--dry-run",
+            "--no-wait",
+            "-p",
+            "dev",
+            "--set",
+            "workers.replicas=3",
+            "--templates",
+            templates.to_str().unwrap(),
+        ],
+    );
+    std::fs::remove_dir_all(&templates).ok();
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(fake.state().objects, before, "a dry run stores nothing");
     for line in fake.lines() {
         let write =

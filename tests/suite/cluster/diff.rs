@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sparkup::kube::{self as k8s, Action, DiffOptions};
 
 use super::fake::Fake;
-use super::{applied, bounded, cluster_args, objects, objects_with_secret, query_params, serial};
+use super::{applied, bounded, objects, objects_with_secret, query_params, serial, sparkup_on};
 
 /// A plan reads the live objects through the inventory's LISTs, one per kind, instead of one GET
 /// per object: the namespace, the inventory, 4 LISTs and 6 dry runs for prod.
@@ -114,27 +114,12 @@ async fn diff_exits_1_before_an_apply_and_0_after_it() {
     let fake = Fake::new().with_namespace("default");
     let api = fake.api().await;
     let (cluster, objects) = objects("prod", &[]);
-    let args = sparkup::cli::DiffArgs {
-        kube: cluster_args("prod"),
-        show_secrets: false,
-        force_conflicts: false,
-        output: sparkup::cli::DiffFormat::Json,
-    };
-    let code = bounded(sparkup::cli::diff_command(&api, &cluster, &objects, &args))
-        .await
-        .unwrap();
-    assert_eq!(
-        format!("{code:?}"),
-        format!("{:?}", std::process::ExitCode::from(1))
-    );
+    let diff = || sparkup_on(&fake, &["diff", "-p", "prod", "-o", "json"]);
+    let before = diff();
+    assert_eq!(before.code, Some(1), "{}", before.stderr);
     bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
         .unwrap();
-    let code = bounded(sparkup::cli::diff_command(&api, &cluster, &objects, &args))
-        .await
-        .unwrap();
-    assert_eq!(
-        format!("{code:?}"),
-        format!("{:?}", std::process::ExitCode::SUCCESS)
-    );
+    let after = diff();
+    assert_eq!(after.code, Some(0), "{}", after.stderr);
 }

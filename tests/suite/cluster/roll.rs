@@ -37,7 +37,7 @@ async fn replication_controllers_are_rolled_by_sparkup_one_worker_at_a_time() {
         .await
         .unwrap();
     assert!(!report.healthy);
-    let table = k8s::status_table(&report);
+    let table = report.to_string();
     assert!(
         table.contains("ReplicationController/spark-worker")
             && table.contains("2 pod(s) on an older template"),
@@ -94,5 +94,5 @@ async fn replication_controllers_are_rolled_by_sparkup_one_worker_at_a_time() {
     let report = bounded(k8s::status(&api, &cluster, &objects))
         .await
         .unwrap();
-    assert!(report.healthy, "{}", k8s::status_table(&report));
+    assert!(report.healthy, "{}", report.to_string());
 }

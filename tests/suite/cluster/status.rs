@@ -18,14 +18,14 @@ async fn status_shows_objects_and_sparks_view() {
         .await
         .unwrap();
     assert!(report.healthy);
-    insta::assert_snapshot!(k8s::status_table(&report));
+    insta::assert_snapshot!(report.to_string());
 
     fake.state().spark = None;
     let report = bounded(k8s::status(&api, &cluster, &objects))
         .await
         .unwrap();
     assert!(!report.healthy, "no Spark master view means not healthy");
-    let table = k8s::status_table(&report);
+    let table = report.to_string();
     assert!(
         table.contains("master not reachable: no endpoints available for service"),
         "{table}"
@@ -50,8 +50,9 @@ async fn status_lists_jobs_their_last_runs_and_the_connect_server() {
         let mut state = fake.state();
         state.spark = Some(json!({"status": "ALIVE", "aliveworkers": 1, "workers": []}));
         let jobs = "/apis/batch/v1/namespaces/default/jobs";
-        let labels =
-            json!({"app.kubernetes.io/instance": "spark", "app.kubernetes.io/component": "job"});
+        // The labels sparkup gives every Job of the instance.
+        let labels = json!({"app.kubernetes.io/name": "spark",
+            "app.kubernetes.io/instance": "spark", "app.kubernetes.io/component": "job"});
         state.objects.insert(
             format!("{jobs}/spark-nightly-29412120"),
             json!({"kind": "Job", "metadata": {"name": "spark-nightly-29412120", "labels": labels,
@@ -71,7 +72,7 @@ async fn status_lists_jobs_their_last_runs_and_the_connect_server() {
     let report = bounded(k8s::status(&api, &cluster, &objects))
         .await
         .unwrap();
-    insta::assert_snapshot!(k8s::status_table(&report));
+    insta::assert_snapshot!(report.to_string());
 }
 
 /// status names the UI's URL for how the master is exposed.
@@ -87,7 +88,7 @@ async fn status_names_the_ui_url_for_the_exposure() {
         .await
         .unwrap();
     assert_eq!(
-        report.ui,
+        report.ui.to_string(),
         "https://spark.example.com/ (Ingress spark-master)"
     );
 
@@ -102,7 +103,10 @@ async fn status_names_the_ui_url_for_the_exposure() {
     let report = bounded(k8s::status(&api, &cluster, &objects))
         .await
         .unwrap();
-    assert_eq!(report.ui, "http://203.0.113.7:8080/ (LoadBalancer)");
+    assert_eq!(
+        report.ui.to_string(),
+        "http://203.0.113.7:8080/ (LoadBalancer)"
+    );
 
     let node_port = ["master.service.type=NodePort", "security.authenticate=true"];
     let (fake, api, cluster, objects) = applied("dev", &node_port).await;
@@ -110,5 +114,8 @@ async fn status_names_the_ui_url_for_the_exposure() {
     let report = bounded(k8s::status(&api, &cluster, &objects))
         .await
         .unwrap();
-    assert_eq!(report.ui, "http://<any node's address>:31080/ (NodePort)");
+    assert_eq!(
+        report.ui.to_string(),
+        "http://<any node's address>:31080/ (NodePort)"
+    );
 }

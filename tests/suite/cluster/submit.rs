@@ -7,23 +7,42 @@ use std::time::Duration;
 use serde_json::json;
 use sparkup::Cluster;
 use sparkup::kube::{self as k8s, ApiServer, KubeError};
+use sparkup::render::{Submission, SubmitRequest};
 
 use crate::common::scratch;
 
 use super::fake::{self, Fake};
 use super::{CONFIGMAPS, applied, bounded, objects};
 
-/// `sparkup submit -p dev` and `tail` (flags, APP, its arguments), as clap parses them.
-fn submit_args(tail: &[&str]) -> sparkup::cli::SubmitArgs {
-    use clap::Parser;
-    #[derive(clap::Parser)]
-    struct Wrapper {
-        #[command(flatten)]
-        submit: sparkup::cli::SubmitArgs,
+/// The run `sparkup submit` asks for with `tail`: its flags (`--name`, `--class`, `--conf`,
+/// `--packages`, `--job`, each with its value), then APP and its arguments.
+fn submit_args(tail: &[&str]) -> SubmitRequest {
+    let mut request = SubmitRequest::default();
+    let mut rest = tail.iter().map(|s| s.to_string());
+    while let Some(word) = rest.next() {
+        let mut value = || rest.next().expect("a flag's value");
+        match word.as_str() {
+            "--name" => request.name = Some(value()),
+            "--class" => request.class = Some(value()),
+            "--conf" => request.conf.push(value()),
+            "--packages" => request.packages = Some(value()),
+            "--job" => request.job = Some(value()),
+            _ => {
+                request.app = Some(word);
+                request.args = rest.by_ref().collect();
+            }
+        }
     }
-    let mut argv = vec!["submit", "-p", "dev"];
-    argv.extend_from_slice(tail);
-    Wrapper::try_parse_from(argv).unwrap().submit
+    request
+}
+
+/// The run's objects, as `sparkup submit` builds them before connecting.
+fn build_submission(
+    cluster: &Cluster,
+    request: &SubmitRequest,
+    now: Duration,
+) -> Result<Submission, sparkup::Error> {
+    sparkup::render::submission(cluster, &Default::default(), request, now)
 }
 
 fn quick() -> k8s::SubmitOptions {
@@ -37,7 +56,7 @@ fn quick() -> k8s::SubmitOptions {
 async fn run_submission(
     api: &ApiServer,
     cluster: &Cluster,
-    submission: &k8s::Submission,
+    submission: &Submission,
     opts: &k8s::SubmitOptions,
     stop: impl Future<Output = ()>,
 ) -> (Result<k8s::Outcome, KubeError>, String) {
@@ -73,8 +92,7 @@ async fn submit_follows_the_driver_from_its_start_to_its_exit_code() {
     std::fs::write(&app, "print('hello')\n").unwrap();
     let args = submit_args(&[app.to_str().unwrap(), "--day", "2026-11-21"]);
     let submission =
-        sparkup::cli::build_submission(&cluster, &args, Duration::from_secs(29_412_000 * 60))
-            .unwrap();
+        build_submission(&cluster, &args, Duration::from_secs(29_412_000 * 60)).unwrap();
     std::fs::remove_dir_all(&dir).ok();
     fake.state().driver = fake::Driver {
         pending: 3,
@@ -143,7 +161,7 @@ async fn submit_follows_the_driver_from_its_start_to_its_exit_code() {
 #[tokio::test]
 async fn a_driver_that_cannot_start_fails_at_once() {
     let (fake, api, cluster, _) = applied("dev", &[]).await;
-    let submission = sparkup::cli::build_submission(
+    let submission = build_submission(
         &cluster,
         &submit_args(&["local:///opt/app.py"]),
         Duration::ZERO,
@@ -176,7 +194,7 @@ async fn a_driver_that_cannot_start_fails_at_once() {
 async fn stopping_a_run_deletes_its_job() {
     let (fake, api, cluster, _) = applied("dev", &[]).await;
     for timeout in [None, Some(Duration::from_millis(300))] {
-        let submission = sparkup::cli::build_submission(
+        let submission = build_submission(
             &cluster,
             &submit_args(&["--name", "long", "https://example.com/app.py"]),
             Duration::from_secs(60 * u64::from(timeout.is_some())),
@@ -229,8 +247,7 @@ async fn submit_without_a_cluster_creates_nothing_and_detach_creates_only_the_jo
     let api = fake.api().await;
     let (cluster, _) = objects("dev", &[]);
     let submission =
-        sparkup::cli::build_submission(&cluster, &submit_args(&["s3a://b/app.py"]), Duration::ZERO)
-            .unwrap();
+        build_submission(&cluster, &submit_args(&["s3a://b/app.py"]), Duration::ZERO).unwrap();
     let err = run_submission(
         &api,
         &cluster,
@@ -376,7 +393,7 @@ async fn the_submitter_role_allows_exactly_what_submit_does() {
     std::fs::write(&app, "print(1)\n").unwrap();
     fake.clear_seen();
     for stop_early in [false, true] {
-        let submission = sparkup::cli::build_submission(
+        let submission = build_submission(
             &cluster,
             &submit_args(&[app.to_str().unwrap()]),
             Duration::from_secs(60 * u64::from(stop_early)),

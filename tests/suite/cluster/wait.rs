@@ -175,7 +175,7 @@ async fn the_wait_times_out_as_its_own_error_and_fails_at_once_without_rights() 
         .await
         .unwrap_err();
     assert!(matches!(err, KubeError::TimedOut(_)), "{err}");
-    let code = sparkup::cli::exit_code(&anyhow::Error::from(err));
+    let code = sparkup::exit_code(&anyhow::Error::from(err));
     assert_eq!(code, 3);
 
     fake.fail(

@@ -1,0 +1,62 @@
+//! `sparkup diff`: what an apply would change, as text or JSON; exit 1 when something would.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::kube::KubeArgs;
+use super::print::print;
+use crate::kube::{self, ApiServer, DiffOptions, PlanOptions, Summary};
+use crate::render::Object;
+use crate::values::Cluster;
+
+/// Something would change, as `kubectl diff` has it.
+const EXIT_CHANGES: u8 = 1;
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    #[command(flatten)]
+    pub(crate) kube: KubeArgs,
+    /// Print Secret data instead of masking it
+    #[arg(long)]
+    pub(crate) show_secrets: bool,
+    /// Show what an apply with --force-conflicts would do: take over fields another manager owns
+    #[arg(long)]
+    pub(crate) force_conflicts: bool,
+    /// Output: a unified diff, or JSON for CI
+    #[arg(long, short = 'o', value_enum, default_value = "text")]
+    pub(crate) output: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum DiffFormat {
+    Text,
+    Json,
+}
+
+pub(super) async fn diff_command(
+    api: &ApiServer,
+    cluster: &Cluster,
+    objects: &[Object],
+    args: &DiffArgs,
+) -> anyhow::Result<ExitCode> {
+    let opts = PlanOptions {
+        force_conflicts: args.force_conflicts,
+    };
+    let changes = kube::plan(api, &cluster.spec, objects, opts).await?;
+    let opts = DiffOptions {
+        show_secrets: args.show_secrets,
+        color: std::io::stdout().is_terminal(),
+    };
+    let text = match args.output {
+        DiffFormat::Text => kube::diff_text(&changes, opts)?,
+        DiffFormat::Json => kube::diff_json(&changes, opts)?,
+    };
+    print(&text)?;
+    Ok(if Summary::of(&changes).has_changes() {
+        ExitCode::from(EXIT_CHANGES)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

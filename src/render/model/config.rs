@@ -1,0 +1,209 @@
+//! The files every pod mounts from the instance's ConfigMap: `spark-defaults.conf`, the
+//! launcher and, with metrics on, `metrics.properties`; and the fingerprint that restarts pods
+//! when what they read changes.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::component::Component;
+use crate::spark::conf as spark_conf;
+use crate::values::spec::{ClusterSpec, Recovery};
+
+/// Where the ConfigMap is mounted: `conf/spark-defaults.conf` and the launcher `bin/sparkup.sh`.
+pub(crate) const SPARKUP_DIR: &str = "/etc/sparkup";
+/// `SPARK_CONF_DIR`: the folder with `spark-defaults.conf`.
+pub(crate) const CONF_DIR: &str = "/etc/sparkup/conf";
+/// The role launcher every container runs with bash, whatever the image's entrypoint.
+pub(crate) const LAUNCHER: &str = include_str!("../../../templates/launcher.sh");
+/// Pods restart when the Spark configuration they read changes.
+pub(crate) const CONFIG_HASH_ANNOTATION: &str = "sparkup.io/config-hash";
+
+/// Spark's PrometheusServlet on every instance (master, worker, driver, applications), on the
+/// UI port of the process, at Spark's own default paths.
+const METRICS_PROPERTIES: &str = "\
+*.sink.prometheusServlet.class=org.apache.spark.metrics.sink.PrometheusServlet
+*.sink.prometheusServlet.path=/metrics/prometheus
+master.sink.prometheusServlet.path=/metrics/master/prometheus
+applications.sink.prometheusServlet.path=/metrics/applications/prometheus
+";
+
+/// The ConfigMap every pod mounts at `mount_path` (compose: inline configs).
+#[derive(Debug, Serialize)]
+pub(crate) struct Config {
+    pub name: String,
+    pub mount_path: &'static str,
+    pub files: Vec<ConfigFile>,
+    /// A fingerprint of every file, so pods restart when what they read changes.
+    pub hash: String,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ConfigFile {
+    /// The ConfigMap key (compose: the config's name).
+    pub key: &'static str,
+    /// Where it lands under the mount, e.g. `conf/spark-defaults.conf`.
+    pub path: &'static str,
+    /// The whole path in the container.
+    pub target: String,
+    pub content: String,
+}
+
+impl Config {
+    pub(crate) fn new(spec: &ClusterSpec) -> Config {
+        let file = |key, path: &'static str, content| ConfigFile {
+            key,
+            path,
+            target: format!("{SPARKUP_DIR}/{path}"),
+            content,
+        };
+        let mut files = vec![
+            file(
+                "spark-defaults.conf",
+                "conf/spark-defaults.conf",
+                spark_conf::render(&spark_defaults(spec)),
+            ),
+            file("sparkup.sh", "bin/sparkup.sh", LAUNCHER.to_string()),
+        ];
+        if spec.metrics.enabled {
+            files.push(file(
+                "metrics.properties",
+                "conf/metrics.properties",
+                METRICS_PROPERTIES.to_string(),
+            ));
+        }
+        let hash = files
+            .iter()
+            .fold(FNV_OFFSET, |hash, f| fnv1a(hash, f.content.as_bytes()));
+        Config {
+            name: format!("{}-config", spec.name),
+            mount_path: SPARKUP_DIR,
+            files,
+            hash: format!("{hash:016x}"),
+        }
+    }
+}
+
+/// The URL workers and drivers use: the master Service's DNS name, which is stable across
+/// master restarts, unlike the master pod's IP.
+pub(crate) fn master_url(spec: &ClusterSpec) -> String {
+    format!(
+        "spark://{}:{}",
+        Component::Master.object_name(&spec.name),
+        spec.master.ports.rpc
+    )
+}
+
+/// `spark-defaults.conf`: sparkup's own properties first, so a user's `sparkConf` can override
+/// them.
+fn spark_defaults(spec: &ClusterSpec) -> BTreeMap<String, String> {
+    let mut conf = BTreeMap::from([
+        ("spark.master".to_string(), master_url(spec)),
+        // A worker that loses its master redials the address the master advertised, the old pod
+        // IP, unless told to dial the Service name it was given: a replaced master pod would
+        // otherwise never see its workers again.
+        (
+            "spark.worker.preferConfiguredMasterAddress".to_string(),
+            "true".to_string(),
+        ),
+    ]);
+    let mut set = |pairs: &[(&str, String)]| {
+        conf.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    };
+    if let Some(url) = spec.ingress_url() {
+        // Worker and application UIs open through the master's, under the Ingress's URL.
+        set(&[
+            ("spark.ui.reverseProxy", "true".into()),
+            ("spark.ui.reverseProxyUrl", url),
+        ]);
+    }
+    if spec.metrics.enabled {
+        set(&[
+            (
+                "spark.metrics.conf",
+                format!("{CONF_DIR}/metrics.properties"),
+            ),
+            // Executors' metrics on the driver's UI, at /metrics/executors/prometheus.
+            ("spark.ui.prometheus.enabled", "true".into()),
+        ]);
+    }
+    if spec.security.authenticate {
+        // The secret itself comes from the environment (`_SPARK_AUTH_SECRET`), never from here.
+        set(&[("spark.authenticate", "true".into())]);
+        if spec.security.encryption {
+            set(&[("spark.network.crypto.enabled", "true".into())]);
+        }
+    }
+    if spec.master.recovery == Recovery::Filesystem {
+        // A restarted master (the Deployment recreates it) reads its workers and applications
+        // back from the claim instead of starting empty.
+        set(&[
+            ("spark.deploy.recoveryMode", "FILESYSTEM".into()),
+            (
+                "spark.deploy.recoveryDirectory",
+                spec.master.recovery_directory.clone(),
+            ),
+        ]);
+    }
+    if spec.workers.decommission {
+        // Applications move their cached and shuffle blocks off a decommissioning worker's
+        // executors to the others, instead of recomputing them after it has gone.
+        set(&[
+            ("spark.decommission.enabled", "true".into()),
+            ("spark.storage.decommission.enabled", "true".into()),
+            (
+                "spark.storage.decommission.rddBlocks.enabled",
+                "true".into(),
+            ),
+            (
+                "spark.storage.decommission.shuffleBlocks.enabled",
+                "true".into(),
+            ),
+        ]);
+    }
+    if spec.history.enabled {
+        set(&history_conf(spec));
+    }
+    conf.extend(spec.spark_conf.clone());
+    conf
+}
+
+/// Every driver writes its event log where the history server reads; the daemons ignore these
+/// properties.
+fn history_conf(spec: &ClusterSpec) -> Vec<(&'static str, String)> {
+    let dir = event_log_url(&spec.history.log_directory);
+    let h = &spec.history;
+    vec![
+        ("spark.eventLog.enabled", "true".to_string()),
+        ("spark.eventLog.dir", dir.clone()),
+        ("spark.history.fs.logDirectory", dir),
+        ("spark.history.ui.port", h.port.to_string()),
+        (
+            "spark.history.fs.cleaner.enabled",
+            h.cleaner.enabled.to_string(),
+        ),
+        (
+            "spark.history.fs.cleaner.interval",
+            h.cleaner.interval.clone(),
+        ),
+        ("spark.history.fs.cleaner.maxAge", h.cleaner.max_age.clone()),
+    ]
+}
+
+/// A folder on a claim as the URL Spark's event log settings take; a URL as it is.
+fn event_log_url(dir: &str) -> String {
+    match dir.contains("://") {
+        true => dir.to_string(),
+        false => format!("file:{dir}"),
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a, 64 bit, continued from `hash`: a stable fingerprint of the configuration for the pod
+/// annotation.
+fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

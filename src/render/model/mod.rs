@@ -1,0 +1,196 @@
+//! The model: what the templates see, computed once from the cluster.
+//!
+//! Decisions live here, in typed code, one concern a file; the templates only lay the results
+//! out as Kubernetes objects (and the compose file). A role is a [`Component`], which knows its
+//! names, labels, ports, metrics paths and health check; the master and the workers share one
+//! shape ([`daemons::Workload`]) so one template renders both and a rule for pods is written
+//! once ([`pod`]).
+//!
+//! | file | what it decides |
+//! | --- | --- |
+//! | `component` | the roles and what each knows about itself |
+//! | `config` | `spark-defaults.conf`, the launcher and `metrics.properties`, and their fingerprint |
+//! | `pod` | pods and containers: environment, mounts, scheduling, the authentication secret |
+//! | `probes` | readiness and liveness from a role's health check |
+//! | `daemons` | the master, the workers, the history and Connect servers, and their Services |
+//! | `driver` | a client-mode driver's container |
+//! | `jobs` | a driver's Job, with a job's extra workers as sidecars |
+//! | `network` | network policies and the UIs' Ingress |
+//! | `metrics` | scrape annotations and PodMonitors |
+//! | `scaling` | the workers' disruption budget and autoscaler |
+
+pub(crate) mod component;
+pub(crate) mod config;
+pub(crate) mod daemons;
+pub(crate) mod driver;
+pub(crate) mod jobs;
+pub(crate) mod metrics;
+pub(crate) mod network;
+pub(crate) mod pod;
+pub(crate) mod probes;
+pub(crate) mod scaling;
+
+use serde::Serialize;
+
+pub use component::Component;
+use config::Config;
+use daemons::{Service, Workload};
+use jobs::{JobParts, JobTemplate};
+use metrics::Monitor;
+use network::{Ingress, NetworkPolicy};
+use scaling::Scaling;
+
+use crate::values::Cluster;
+use crate::values::spec::{AccessMode, ClusterSpec, PullPolicy, SecuritySpec};
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Context<'a> {
+    pub name: &'a str,
+    pub namespace: &'a str,
+    pub image: Image<'a>,
+    pub config: Config,
+    /// The master's Service first, then the history and Connect servers' when enabled.
+    pub services: Vec<Service<'a>>,
+    pub claims: Vec<Claim<'a>>,
+    /// The master and the workers first, then the history and Connect servers when enabled.
+    pub workloads: Vec<Workload<'a>>,
+    /// The scheduled jobs, each a CronJob.
+    pub jobs: Vec<JobTemplate<'a>>,
+    /// The submitter's ServiceAccount and Role, when `rbac.submitter` is on.
+    pub submitter: Option<String>,
+    /// The workers' PodDisruptionBudget and autoscaler.
+    pub scaling: Scaling,
+    /// Who may reach the instance's pods, when network policies are on.
+    pub network_policy: Option<NetworkPolicy<'a>>,
+    /// PodMonitors for the Prometheus Operator.
+    pub monitors: Vec<Monitor>,
+    /// The master UI's Ingress.
+    pub ingress: Option<Ingress<'a>>,
+    pub security: &'a SecuritySpec,
+    pub service_account_name: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Image<'a> {
+    /// `repository:tag`, or `repository@sha256:…` for a digest.
+    pub reference: String,
+    pub pull_policy: PullPolicy,
+    pub pull_secrets: &'a [String],
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Claim<'a> {
+    /// Volume name inside the pods.
+    pub volume: String,
+    pub claim_name: String,
+    /// False for `existingClaim`: mounted, not rendered.
+    pub create: bool,
+    pub mount_path: &'a str,
+    pub read_only: bool,
+    pub size: Option<&'a str>,
+    pub access_modes: &'a [AccessMode],
+    pub storage_class_name: Option<&'a str>,
+}
+
+/// What `job.yaml` sees: the cluster's context and the one job.
+#[derive(Serialize)]
+pub(crate) struct JobContext<'a> {
+    #[serde(flatten)]
+    pub cluster: &'a Context<'a>,
+    pub job: &'a JobTemplate<'a>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(cluster: &'a Cluster) -> Context<'a> {
+        let spec = &cluster.spec;
+        let config = Config::new(spec);
+        let mut services = vec![daemons::master_service(spec)];
+        let mut workloads = vec![
+            daemons::master(cluster, &config),
+            daemons::workers(cluster, &config),
+        ];
+        if spec.history.enabled {
+            services.push(daemons::server_service(spec, Component::History));
+            workloads.push(daemons::history(cluster, &config));
+        }
+        if spec.connect.enabled {
+            services.push(daemons::server_service(spec, Component::Connect));
+            workloads.push(daemons::connect(cluster, &config));
+        }
+        let jobs = spec
+            .jobs
+            .iter()
+            .filter(|(_, job)| job.schedule.is_some())
+            .map(|(key, job)| {
+                let parts = JobParts {
+                    key,
+                    job,
+                    name: jobs::cronjob_name(spec, key),
+                    ttl_seconds_after_finished: None,
+                    shipped: None,
+                };
+                jobs::job_template(cluster, &config, parts)
+            })
+            .collect();
+        for workload in &mut workloads {
+            workload.pod.with_auth_secret(spec);
+            metrics::scrape_annotations(spec, &mut workload.pod, workload.component);
+        }
+        Context {
+            name: &spec.name,
+            namespace: &spec.namespace,
+            image: image(spec),
+            services,
+            claims: claims(spec),
+            workloads,
+            jobs,
+            submitter: spec.rbac.submitter.then(|| submitter_name(spec)),
+            scaling: scaling::scaling(spec),
+            network_policy: spec
+                .network_policy
+                .enabled
+                .then(|| network::network_policy(spec)),
+            monitors: metrics::monitors(spec),
+            ingress: spec.ui.ingress.enabled.then(|| network::ingress(spec)),
+            config,
+            security: &spec.security_context,
+            service_account_name: spec.service_account_name.as_deref(),
+        }
+    }
+}
+
+pub(crate) fn submitter_name(spec: &ClusterSpec) -> String {
+    format!("{}-submitter", spec.name)
+}
+
+fn image(spec: &ClusterSpec) -> Image<'_> {
+    let separator = if spec.image.tag.starts_with("sha256:") {
+        '@'
+    } else {
+        ':'
+    };
+    Image {
+        reference: format!("{}{separator}{}", spec.image.repository, spec.image.tag),
+        pull_policy: spec.image.pull_policy,
+        pull_secrets: &spec.image.pull_secrets,
+    }
+}
+
+fn claims(spec: &ClusterSpec) -> Vec<Claim<'_>> {
+    spec.storage
+        .iter()
+        .map(|s| Claim {
+            volume: format!("storage-{}", s.name),
+            claim_name: s
+                .existing_claim
+                .clone()
+                .unwrap_or_else(|| format!("{}-{}", spec.name, s.name)),
+            create: s.existing_claim.is_none(),
+            mount_path: &s.mount_path,
+            read_only: s.read_only,
+            size: s.size.as_ref().map(|q| q.text()),
+            access_modes: &s.access_modes,
+            storage_class_name: s.storage_class_name.as_deref(),
+        })
+        .collect()
+}

@@ -1,0 +1,323 @@
+//! Pods and containers: what `_pod.yaml` lays out, and the rules every pod of the instance
+//! follows (the pod IP first in the environment, the configuration mounted, scratch space, the
+//! shared authentication secret from its Secret).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{
+    Affinity, ConfigMapEnvSource, EnvFromSource, EnvVar, EnvVarSource, ObjectFieldSelector,
+    PodAffinityTerm, PodAntiAffinity, Probe, SecretEnvSource, SecretKeySelector, Toleration,
+    WeightedPodAffinityTerm,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use serde::Serialize;
+
+use super::component::Component;
+use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR};
+use crate::spark::sizing::master_heap_mib;
+use crate::values::quantity::MIB;
+use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Ports, Resources};
+
+/// Scratch space for executors and shuffle files (an emptyDir, the root file system is read-only).
+pub(crate) const LOCAL_DIR: &str = "/tmp";
+/// A worker's application folders (jars, logs of executors).
+pub(crate) const WORK_DIR: &str = "/opt/spark/work";
+/// The variable Spark reads its shared secret from, and the Secret's key that holds it.
+pub(crate) const AUTH_SECRET_ENV: &str = "_SPARK_AUTH_SECRET";
+pub(crate) const AUTH_SECRET_KEY: &str = "secret";
+
+/// A pod's or a container's restart policy, where sparkup sets one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub(crate) enum RestartPolicy {
+    /// On an init container: a native sidecar, started before and stopped after the others.
+    Always,
+    /// A driver's pod: its Job says whether it ran, it is never run twice.
+    Never,
+}
+
+/// A pod template: what `_pod.yaml` lays out.
+#[derive(Debug, Serialize)]
+pub(crate) struct Pod<'a> {
+    pub labels: BTreeMap<String, String>,
+    pub annotations: BTreeMap<String, String>,
+    pub containers: Vec<Container<'a>>,
+    /// Native sidecars (`restartPolicy: Always`): a job's extra workers.
+    pub init_containers: Vec<Container<'a>>,
+    /// `Never` for a driver; the API's default (`Always`) for daemons.
+    pub restart_policy: Option<RestartPolicy>,
+    pub node_selector: &'a BTreeMap<String, String>,
+    pub tolerations: &'a [Toleration],
+    pub affinity: Option<Affinity>,
+    pub termination_grace_period_seconds: Option<u32>,
+    /// emptyDir volumes, by name.
+    pub scratch: Vec<String>,
+    /// ConfigMap volumes besides the configuration: a shipped application.
+    pub config_maps: Vec<ConfigMapMount>,
+}
+
+/// A ConfigMap mounted read-only: a volume of the pod, and a mount of the containers that list it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ConfigMapMount {
+    pub volume: &'static str,
+    pub config_map: String,
+    pub mount_path: &'static str,
+}
+
+/// One container running the launcher in one role.
+#[derive(Debug, Serialize)]
+pub(crate) struct Container<'a> {
+    pub name: String,
+    /// The launcher, run with bash: `command` in a pod, `entrypoint` in compose.
+    pub command: Vec<String>,
+    pub args: Vec<String>,
+    pub env: Vec<EnvVar>,
+    pub env_from: Vec<EnvFromSource>,
+    pub ports: Vec<Port>,
+    pub resources: &'a Resources,
+    pub readiness: Option<Probe>,
+    pub liveness: Option<Probe>,
+    /// Holds back the pod's later containers until this one is up (a job's extra workers).
+    pub startup: Option<Probe>,
+    /// emptyDir mounts as (volume name, mount path).
+    pub scratch: Vec<(String, &'static str)>,
+    /// `Always` makes an init container a native sidecar.
+    pub restart_policy: Option<RestartPolicy>,
+    /// The pod's ConfigMap volumes this container mounts.
+    pub config_maps: Vec<ConfigMapMount>,
+}
+
+impl Container<'_> {
+    /// The port named `name`.
+    pub(crate) fn port(&self, name: &str) -> Option<u16> {
+        self.ports.iter().find(|p| p.name == name).map(|p| p.port)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Port {
+    pub name: String,
+    pub port: u16,
+}
+
+impl Port {
+    pub(crate) fn new(name: &str, port: u16) -> Port {
+        Port {
+            name: name.to_string(),
+            port,
+        }
+    }
+
+    /// A daemon's ports under the names probes and Services refer to; `rpc` first, then `http`.
+    pub(crate) fn daemon(ports: &Ports) -> Vec<Port> {
+        vec![Port::new("rpc", ports.rpc), Port::new("http", ports.http)]
+    }
+}
+
+/// Where a pod may run.
+pub(crate) struct Scheduling<'a> {
+    pub node_selector: &'a BTreeMap<String, String>,
+    pub tolerations: &'a [Toleration],
+    pub affinity: Option<Affinity>,
+}
+
+pub(crate) static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+
+impl Scheduling<'_> {
+    pub(crate) fn anywhere() -> Scheduling<'static> {
+        Scheduling {
+            node_selector: &EMPTY,
+            tolerations: &[],
+            affinity: None,
+        }
+    }
+}
+
+/// What a pod adds to its containers: its role's labels, the user's pod labels and annotations,
+/// and where it may run.
+pub(crate) struct PodParts<'a> {
+    pub component: Component,
+    pub labels: &'a BTreeMap<String, String>,
+    pub annotations: &'a BTreeMap<String, String>,
+    pub scheduling: Scheduling<'a>,
+}
+
+impl<'a> Pod<'a> {
+    /// A pod of one container with the instance's configuration, scheduling and scratch space.
+    pub(crate) fn single(
+        spec: &ClusterSpec,
+        config: &Config,
+        container: Container<'a>,
+        parts: PodParts<'a>,
+    ) -> Pod<'a> {
+        let mut scratch: Vec<String> = container.scratch.iter().map(|(n, _)| n.clone()).collect();
+        scratch.dedup();
+        Pod {
+            labels: pod_labels(spec, parts.component, parts.labels),
+            annotations: pod_annotations(parts.annotations, config),
+            containers: vec![container],
+            init_containers: Vec::new(),
+            restart_policy: None,
+            node_selector: parts.scheduling.node_selector,
+            tolerations: parts.scheduling.tolerations,
+            affinity: parts.scheduling.affinity,
+            termination_grace_period_seconds: None,
+            scratch,
+            config_maps: Vec::new(),
+        }
+    }
+
+    /// Every container reads Spark's shared secret from the Secret, into the variable Spark's
+    /// SecurityManager reads (`_SPARK_AUTH_SECRET`), so the secret is in no ConfigMap, argument
+    /// or rendered text; a worker hands it on to its executors the same way.
+    pub(crate) fn with_auth_secret(&mut self, spec: &ClusterSpec) {
+        let Some(secret) = spec.auth_secret() else {
+            return;
+        };
+        let var = EnvVar {
+            name: AUTH_SECRET_ENV.into(),
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: secret,
+                    key: AUTH_SECRET_KEY.into(),
+                    optional: None,
+                }),
+                ..Default::default()
+            }),
+            value: None,
+        };
+        for container in self
+            .containers
+            .iter_mut()
+            .chain(self.init_containers.iter_mut())
+        {
+            container.env.push(var.clone());
+        }
+    }
+}
+
+/// The role's selector over the user's own pod labels.
+pub(crate) fn pod_labels(
+    spec: &ClusterSpec,
+    component: Component,
+    extra: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut labels = extra.clone();
+    labels.extend(component.selector(&spec.name));
+    labels
+}
+
+pub(crate) fn pod_annotations(
+    extra: &BTreeMap<String, String>,
+    config: &Config,
+) -> BTreeMap<String, String> {
+    let mut annotations = extra.clone();
+    annotations.insert(CONFIG_HASH_ANNOTATION.into(), config.hash.clone());
+    annotations
+}
+
+/// `bash <launcher>`: bash runs it from the read-only ConfigMap mount, whatever the image.
+pub(crate) fn launcher_command() -> Vec<String> {
+    vec!["bash".into(), format!("{SPARKUP_DIR}/bin/sparkup.sh")]
+}
+
+/// The heap of a JVM alone in a container with these limits, by the rule every daemon follows.
+pub(crate) fn heap_mib(resources: &Resources) -> Option<u64> {
+    let limit = resources.limits.memory.as_ref()?;
+    Some(master_heap_mib(limit.whole() / MIB))
+}
+
+/// The pod IP from the downward API first: every later variable may refer to it as `$(POD_IP)`,
+/// and Spark daemons must advertise an address other pods can reach, not a pod host name that
+/// no DNS server knows.
+pub(crate) fn container_env(
+    role_env: &[(&str, String)],
+    user_env: &BTreeMap<String, String>,
+) -> Vec<EnvVar> {
+    let pod_ip = field_env("POD_IP", "status.podIP");
+    let fixed = [
+        ("SPARK_PUBLIC_DNS", "$(POD_IP)".to_string()),
+        ("SPARK_CONF_DIR", CONF_DIR.to_string()),
+    ];
+    let user = user_env.iter().map(|(k, v)| (k.as_str(), v.clone()));
+    std::iter::once(pod_ip)
+        .chain(
+            fixed
+                .into_iter()
+                .chain(role_env.iter().cloned())
+                .chain(user)
+                .map(|(name, value)| EnvVar {
+                    name: name.into(),
+                    value: Some(value),
+                    value_from: None,
+                }),
+        )
+        .collect()
+}
+
+/// A variable from the downward API: a field of the pod.
+pub(crate) fn field_env(name: &str, field_path: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            field_ref: Some(ObjectFieldSelector {
+                field_path: field_path.into(),
+                api_version: None,
+            }),
+            ..Default::default()
+        }),
+        value: None,
+    }
+}
+
+pub(crate) fn env_from(sources: &[EnvFromSpec]) -> Vec<EnvFromSource> {
+    sources
+        .iter()
+        .map(|source| EnvFromSource {
+            prefix: source.prefix.clone(),
+            secret_ref: source.secret.as_ref().map(|name| SecretEnvSource {
+                name: name.clone(),
+                optional: None,
+            }),
+            config_map_ref: source.config_map.as_ref().map(|name| ConfigMapEnvSource {
+                name: name.clone(),
+                optional: None,
+            }),
+        })
+        .collect()
+}
+
+/// Adds the anti-affinity term that spreads workers across nodes to the user's own affinity.
+pub(crate) fn spread(
+    affinity: Option<Affinity>,
+    mode: AntiAffinity,
+    selector: &BTreeMap<String, String>,
+) -> Option<Affinity> {
+    if mode == AntiAffinity::None {
+        return affinity;
+    }
+    let term = PodAffinityTerm {
+        label_selector: Some(LabelSelector {
+            match_labels: Some(selector.clone()),
+            match_expressions: None,
+        }),
+        topology_key: "kubernetes.io/hostname".into(),
+        ..Default::default()
+    };
+    let mut affinity = affinity.unwrap_or_default();
+    let anti = affinity
+        .pod_anti_affinity
+        .get_or_insert_with(PodAntiAffinity::default);
+    if mode == AntiAffinity::Hard {
+        anti.required_during_scheduling_ignored_during_execution
+            .get_or_insert_with(Vec::new)
+            .push(term);
+    } else {
+        anti.preferred_during_scheduling_ignored_during_execution
+            .get_or_insert_with(Vec::new)
+            .push(WeightedPodAffinityTerm {
+                pod_affinity_term: term,
+                weight: 100,
+            });
+    }
+    Some(affinity)
+}

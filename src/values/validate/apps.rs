@@ -1,0 +1,141 @@
+//! Applications on the cluster: the history server, the Connect server and each job.
+
+use super::*;
+
+/// Longest CronJob name: the controller appends `-<11 digits>` for each Job's name.
+pub(super) const MAX_CRONJOB_NAME: usize = 52;
+
+/// The event log folder: a URL, or a path on a claim every driver and the history server mount.
+pub(super) fn check_history(spec: &ClusterSpec, r: &mut Report) {
+    let history = &spec.history;
+    check_resources(r, "history.resources", &history.resources);
+    if history.port == 0 {
+        r.number("history.port", 0, "a port from 1 to 65535");
+    }
+    for (field, value) in [
+        ("interval", &history.cleaner.interval),
+        ("maxAge", &history.cleaner.max_age),
+    ] {
+        if spark_duration(value).is_none() {
+            r.invalid(
+                format!("history.cleaner.{field}"),
+                value,
+                "a duration as Spark writes it, such as 12h or 7d",
+            );
+        }
+    }
+    if !history.enabled {
+        return;
+    }
+    check_on_writable_claim(
+        r,
+        spec,
+        "history.logDirectory",
+        &history.log_directory,
+        "which every driver and the history server mount",
+        true,
+    );
+}
+
+pub(super) fn check_connect(spec: &ClusterSpec, r: &mut Report) {
+    check_resources(r, "connect.resources", &spec.connect.resources);
+    if spec.connect.port == 0 {
+        r.number("connect.port", 0, "a port from 1 to 65535");
+    }
+    check_conf(r, "connect.conf", &spec.connect.conf);
+}
+
+pub(super) fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &JobSpec) {
+    let path = path_key("jobs", name);
+    let object_name = format!("{}-{name}", spec.name);
+    if !is_dns1123_label(name) {
+        r.invalid(&path, name, DNS1123_LABEL);
+    } else if object_name.len() > MAX_CRONJOB_NAME {
+        r.invalid(
+            &path,
+            name,
+            format!(
+                "a shorter name: {object_name:?} (instance name, '-', job name) may have at most \
+                 {MAX_CRONJOB_NAME} characters"
+            ),
+        );
+    }
+    if job.app.trim().is_empty() {
+        r.0.push(ValueError::new(
+            format!("{path}.app"),
+            "missing: the application to run, e.g. /code/etl.py or /code/etl.jar with `class`",
+        ));
+    } else if job.app.chars().any(char::is_control) {
+        r.invalid(format!("{path}.app"), &job.app, "a path or URL on one line");
+    }
+    if let Some(class) = &job.main_class
+        && (class.is_empty()
+            || !class
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._$".contains(c)))
+    {
+        r.invalid(
+            format!("{path}.class"),
+            class,
+            "a Java class name such as com.example.Etl",
+        );
+    }
+    check_conf(r, &format!("{path}.conf"), &job.conf);
+    check_env(r, &format!("{path}."), &job.env, &job.env_from);
+    check_resources(r, &format!("{path}.resources"), &job.resources);
+    if let Some(schedule) = &job.schedule
+        && !is_cron_schedule(schedule)
+    {
+        r.invalid(
+            format!("{path}.schedule"),
+            schedule,
+            "a cron schedule of five fields such as \"0 2 * * *\", or @hourly, @daily, @weekly, \
+             @monthly, @yearly (put a time zone in `timeZone`)",
+        );
+    }
+    if let Some(zone) = &job.time_zone {
+        let valid = !zone.is_empty()
+            && zone
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+-/".contains(c));
+        if !valid {
+            r.invalid(
+                format!("{path}.timeZone"),
+                zone,
+                "a time zone name such as Europe/Berlin or Etc/UTC",
+            );
+        }
+    }
+    if job.workers > MAX_JOB_WORKERS {
+        r.number(
+            format!("{path}.workers"),
+            job.workers,
+            format!("at most {MAX_JOB_WORKERS} extra workers in one driver pod"),
+        );
+    }
+}
+
+/// Extra workers are containers of the driver's pod; each needs its own ports.
+pub(crate) const MAX_JOB_WORKERS: u32 = 8;
+
+/// What the CronJob controller accepts: five fields, or one of its descriptors.
+pub(super) fn is_cron_schedule(schedule: &str) -> bool {
+    const DESCRIPTORS: &[&str] = &[
+        "@yearly",
+        "@annually",
+        "@monthly",
+        "@weekly",
+        "@daily",
+        "@midnight",
+        "@hourly",
+    ];
+    let fields: Vec<&str> = schedule.split_whitespace().collect();
+    if fields.len() == 1 {
+        return DESCRIPTORS.contains(&fields[0]);
+    }
+    fields.len() == 5
+        && fields.iter().all(|f| {
+            f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "*,-/?".contains(c))
+        })
+}

@@ -1,0 +1,118 @@
+//! What Kubernetes accepts as a name, a label or an annotation.
+
+use super::*;
+
+/// Labels sparkup sets itself; a user value would break selectors or the inventory.
+pub(super) const RESERVED_LABELS: &[&str] = &[
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/part-of",
+    "applyset.kubernetes.io/part-of",
+    "applyset.kubernetes.io/id",
+];
+
+pub(super) fn check_metadata(
+    r: &mut Report,
+    path: &str,
+    map: &BTreeMap<String, String>,
+    labels: bool,
+) {
+    for (key, value) in map {
+        let field = path_key(path, key);
+        if !is_qualified_name(key) {
+            r.invalid(
+                field,
+                key,
+                "a key such as example.com/team: an optional DNS prefix and '/', then at most 63 \
+                 letters, digits, '-', '_' or '.'",
+            );
+        } else if RESERVED_LABELS.contains(&key.as_str()) && labels {
+            r.invalid(field, key, "a label sparkup does not set itself");
+        } else if labels && !is_label_value(value) {
+            r.invalid(
+                field,
+                value,
+                "a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending \
+                 with a letter or digit",
+            );
+        }
+    }
+}
+
+pub(super) fn check_subdomain(r: &mut Report, path: impl Into<String>, name: &str) {
+    if !is_dns1123_subdomain(name) {
+        r.invalid(path, name, DNS1123_SUBDOMAIN);
+    }
+}
+
+pub(super) const DNS1123_LABEL: &str =
+    "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63";
+
+pub(super) const DNS1123_SUBDOMAIN: &str = "a Kubernetes object name: lowercase letters, digits, '-' and '.', \
+                                 starting and ending with a letter or digit, at most 253";
+
+pub(crate) fn is_dns1123_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+pub(super) fn is_dns1035_label(s: &str) -> bool {
+    is_dns1123_label(s) && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+pub(super) fn is_dns1123_subdomain(s: &str) -> bool {
+    s.len() <= 253 && s.split('.').all(is_dns1123_label)
+}
+
+pub(super) fn is_label_value(s: &str) -> bool {
+    s.is_empty() || is_label_name(s)
+}
+
+pub(super) fn is_label_name(s: &str) -> bool {
+    s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+pub(super) fn is_qualified_name(s: &str) -> bool {
+    match s.split_once('/') {
+        Some((prefix, name)) => is_dns1123_subdomain(prefix) && is_label_name(name),
+        None => is_label_name(s),
+    }
+}
+
+pub(super) fn is_env_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_name_rules() {
+        assert!(is_dns1123_label("spark-1"));
+        assert!(!is_dns1123_label("Spark"));
+        assert!(!is_dns1123_label("-a"));
+        assert!(!is_dns1123_label(&"a".repeat(64)));
+        assert!(!is_dns1035_label("1spark"));
+        assert!(is_dns1123_subdomain("my.secret-1"));
+        assert!(!is_dns1123_subdomain("a..b"));
+        assert!(is_qualified_name("example.com/team"));
+        assert!(!is_qualified_name("example.com/"));
+        assert!(!is_qualified_name("a b"));
+        assert!(is_label_value(""));
+        assert!(!is_label_value("a\nb"));
+        assert!(is_env_name("_X1"));
+        assert!(!is_env_name("1X"));
+    }
+}
