@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::kube::{KubeArgs, parse_duration};
+use super::args::{KubeArgs, parse_duration};
 use super::print::print;
 use crate::kube::{
     self, Action, ApiServer, ApplyOptions, Change, PlanOptions, Progress, Summary, WaitOptions,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::kube::KubeArgs;
+use super::args::KubeArgs;
 use super::print::print;
 use crate::kube::{self, ApiServer, DiffOptions, PlanOptions, Summary};
 use crate::render::Object;

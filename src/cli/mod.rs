@@ -59,7 +59,7 @@ pub(crate) fn main() -> ExitCode {
 pub(crate) fn exit_code(error: &anyhow::Error) -> u8 {
     #[cfg(feature = "kube")]
     if let Some(crate::kube::KubeError::TimedOut(_)) = error.downcast_ref() {
-        return kube::EXIT_TIMED_OUT;
+        return args::EXIT_TIMED_OUT;
     }
     let _ = error;
     EXIT_ERROR

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::kube::KubeArgs;
+use super::args::KubeArgs;
 use super::print::print;
 use crate::kube::{self, Access, ApiServer, StatusReport, UiAddress};
 use crate::render::Object;

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context as _;
 use clap::Args;
 
-use super::kube::{EXIT_TIMED_OUT, KubeArgs, parse_duration};
+use super::args::{EXIT_TIMED_OUT, KubeArgs, parse_duration};
 use crate::kube::{self, Outcome, SubmitOptions};
 use crate::render::{self, RenderOptions, SubmitRequest};
 use crate::values;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
-use super::kube::KubeArgs;
+use super::args::KubeArgs;
 use crate::kube::{self, Ui};
 use crate::values;
 

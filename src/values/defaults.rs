@@ -6,13 +6,6 @@ use std::collections::BTreeMap;
 use super::quantity::Quantity;
 use super::spec::*;
 
-pub(super) fn amounts(cpu: &str, memory: &str) -> ResourceAmounts {
-    ResourceAmounts {
-        cpu: Some(Quantity::parse(cpu).expect("built-in quantity")),
-        memory: Some(Quantity::parse(memory).expect("built-in quantity")),
-    }
-}
-
 impl Default for ClusterSpec {
     fn default() -> Self {
         ClusterSpec {

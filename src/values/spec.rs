@@ -11,7 +11,6 @@ use k8s_openapi::api::core::v1::{Affinity, Toleration};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use serde::{Deserialize, Serialize};
 
-use super::defaults::amounts;
 use super::quantity::Quantity;
 
 /// The default image: the official Apache Spark image of the newest Spark release it is
@@ -481,4 +480,12 @@ pub enum AccessMode {
 /// Shared code and data must be visible to the master and every worker at once.
 fn default_access_modes() -> Vec<AccessMode> {
     vec![AccessMode::ReadWriteMany]
+}
+
+/// Built-in requests or limits.
+pub(crate) fn amounts(cpu: &str, memory: &str) -> ResourceAmounts {
+    ResourceAmounts {
+        cpu: Some(Quantity::parse(cpu).expect("built-in quantity")),
+        memory: Some(Quantity::parse(memory).expect("built-in quantity")),
+    }
 }

@@ -10,9 +10,9 @@ use std::fmt;
 
 use serde::Serialize;
 
-use super::pod::Port;
 use crate::render::labels;
 use crate::values::ClusterSpec;
+use crate::values::spec::Ports;
 
 /// One role of the instance: the label value `app.kubernetes.io/component` of its objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -174,6 +174,27 @@ impl Component {
             Component::Connect => Some("grpc"),
             Component::Job => None,
         }
+    }
+}
+
+/// A named container port, as probes and Services refer to it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Port {
+    pub name: String,
+    pub port: u16,
+}
+
+impl Port {
+    pub(crate) fn new(name: &str, port: u16) -> Port {
+        Port {
+            name: name.to_string(),
+            port,
+        }
+    }
+
+    /// A daemon's ports under the names probes and Services refer to; `rpc` first, then `http`.
+    pub(crate) fn daemon(ports: &Ports) -> Vec<Port> {
+        vec![Port::new("rpc", ports.rpc), Port::new("http", ports.http)]
     }
 }
 

@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::component::Component;
+use super::component::{Component, Port};
 use super::config::{Config, master_url};
 use super::driver::{DriverParts, driver_container};
 use super::pod::{
-    Container, EMPTY, LOCAL_DIR, Pod, PodParts, Port, Scheduling, WORK_DIR, container_env,
-    env_from, heap_mib, launcher_command, spread,
+    Container, EMPTY, LOCAL_DIR, Pod, PodParts, Scheduling, WORK_DIR, container_env, env_from,
+    heap_mib, launcher_command, spread,
 };
 use super::probes;
 use crate::values::Cluster;

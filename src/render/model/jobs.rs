@@ -5,13 +5,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::component::{Component, DRIVER_CONTAINER};
+use super::component::{Component, DRIVER_CONTAINER, Port};
 use super::config::Config;
 use super::daemons::{WorkerPorts, worker_container};
 use super::driver::{DriverParts, driver_container};
 use super::pod::{
-    ConfigMapMount, Container, EMPTY, Pod, Port, RestartPolicy, field_env, pod_annotations,
-    pod_labels,
+    ConfigMapMount, Container, EMPTY, Pod, RestartPolicy, field_env, pod_annotations, pod_labels,
 };
 use crate::values::Cluster;
 use crate::values::spec::{ClusterSpec, ConcurrencyPolicy, JobSpec};

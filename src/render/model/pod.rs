@@ -12,11 +12,11 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
-use super::component::Component;
+use super::component::{Component, Port};
 use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR};
 use crate::spark::sizing::master_heap_mib;
 use crate::values::quantity::MIB;
-use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Ports, Resources};
+use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Resources};
 
 /// Scratch space for executors and shuffle files (an emptyDir, the root file system is read-only).
 pub(crate) const LOCAL_DIR: &str = "/tmp";
@@ -90,26 +90,6 @@ impl Container<'_> {
     /// The port named `name`.
     pub(crate) fn port(&self, name: &str) -> Option<u16> {
         self.ports.iter().find(|p| p.name == name).map(|p| p.port)
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Port {
-    pub name: String,
-    pub port: u16,
-}
-
-impl Port {
-    pub(crate) fn new(name: &str, port: u16) -> Port {
-        Port {
-            name: name.to_string(),
-            port,
-        }
-    }
-
-    /// A daemon's ports under the names probes and Services refer to; `rpc` first, then `http`.
-    pub(crate) fn daemon(ports: &Ports) -> Vec<Port> {
-        vec![Port::new("rpc", ports.rpc), Port::new("http", ports.http)]
     }
 }
 
