@@ -212,6 +212,15 @@ fn label(value: &mut Value, spec: &ClusterSpec, kind: &str) {
         .collect();
     merge_strings(metadata, "annotations", &annotations);
 
+    // The CronJob controller labels each Job it creates with the job template's labels only:
+    // without the instance's, `status` would never find a scheduled job's runs.
+    if kind == "CronJob"
+        && let Some(job) = value
+            .pointer_mut("/spec/jobTemplate")
+            .filter(|t| t.is_object())
+    {
+        merge_strings(object_at(job, "metadata"), "labels", &common);
+    }
     let template = match kind {
         "CronJob" => value.pointer_mut("/spec/jobTemplate/spec/template"),
         _ => value.pointer_mut("/spec/template"),

@@ -180,6 +180,26 @@ mod tests {
         assert!(find(&scaled, "PodDisruptionBudget/spark-worker").is_some());
     }
 
+    /// The CronJob controller gives each Job only its template's labels: those must select the
+    /// run as `status` does, by the instance and the job component.
+    #[test]
+    fn a_scheduled_jobs_runs_carry_the_instance_labels() {
+        let objects = objects(&[
+            "jobs.nightly.app=/code/etl.py",
+            "jobs.nightly.schedule=0 2 * * *",
+        ]);
+        let cronjob = find(&objects, "CronJob/spark-nightly").expect("a CronJob");
+        let labels = &cronjob.value["spec"]["jobTemplate"]["metadata"]["labels"];
+        for (key, value) in Component::Job.selector("spark") {
+            assert_eq!(labels[&key], value.as_str(), "{labels}");
+        }
+        assert_eq!(labels["sparkup.io/job"], "nightly");
+        assert!(
+            labels.get(crate::applyset::LABEL_PART_OF).is_none(),
+            "a run is no member of the ApplySet: {labels}"
+        );
+    }
+
     #[test]
     fn a_run_is_a_job_of_the_instance_but_no_member_of_its_applyset() {
         let cluster = crate::load(&ValuesOptions {
