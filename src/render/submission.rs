@@ -13,6 +13,7 @@ use super::{JobRun, RenderOptions, job_run, owned};
 use crate::error::{Error, ValueError, quote};
 use crate::spark::conf as spark_conf;
 use crate::spark::fit;
+use crate::spark::secrets;
 use crate::values::spec::JobSpec;
 use crate::values::{self, Cluster};
 
@@ -59,7 +60,7 @@ pub fn submission(
 ) -> Result<Submission, Error> {
     let (key, mut job) = chosen_job(cluster, request)?;
     let mut problems = Vec::new();
-    add_conf(request, &mut job, &mut problems);
+    add_conf(cluster, request, &mut job, &mut problems);
     if let Some(packages) = &request.packages {
         add_packages(cluster, &mut job, packages);
     }
@@ -123,11 +124,20 @@ fn chosen_job(cluster: &Cluster, request: &SubmitRequest) -> Result<(String, Job
     Ok((key, job))
 }
 
-/// Each `--conf KEY=VALUE` into the job's properties, or a problem naming it.
-fn add_conf(request: &SubmitRequest, job: &mut JobSpec, problems: &mut Vec<ValueError>) {
+/// Each `--conf KEY=VALUE` into the job's properties, or a problem naming it: the same rules as
+/// for the values' Spark properties.
+fn add_conf(
+    cluster: &Cluster,
+    request: &SubmitRequest,
+    job: &mut JobSpec,
+    problems: &mut Vec<ValueError>,
+) {
+    let settled = cluster.spec.settled();
     for entry in &request.conf {
         match entry.split_once('=') {
-            Some((key, value)) => match spark_conf::check_entry(key, value) {
+            Some((key, value)) => match spark_conf::check_entry(key, value)
+                .and_then(|()| secrets::check_property(key, value, settled))
+            {
                 Ok(()) => {
                     job.conf.insert(key.to_string(), value.to_string());
                 }
@@ -400,6 +410,37 @@ mod tests {
             "{argv:?}"
         );
         assert!(run.shipped.is_none(), "a path on a claim is not shipped");
+    }
+
+    /// `--conf` follows the rules of the values' Spark properties: the shared secret, switching
+    /// authentication off and a credential as plain text are refused, the value never shown.
+    #[test]
+    fn submit_conf_cannot_undo_security_or_carry_a_credential() {
+        let cluster = cluster(&["security.authenticate=true"]);
+        let request = SubmitRequest {
+            conf: vec![
+                "spark.authenticate.secret=hunter2".into(),
+                "spark.authenticate=false".into(),
+                "spark.hadoop.fs.s3a.secret.key=hunter2".into(),
+            ],
+            ..app("s3a://bucket/app.py")
+        };
+        let err = build(&cluster, &request).unwrap_err().to_string();
+        assert!(
+            err.contains(
+                "--conf spark.authenticate.secret: not allowed here: set security.authenticate"
+            ),
+            "{err}"
+        );
+        assert!(
+            err.contains("--conf spark.authenticate: not allowed here"),
+            "{err}"
+        );
+        assert!(
+            err.contains("--conf spark.hadoop.fs.s3a.secret.key: a credential"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -26,11 +26,14 @@ pub(crate) fn check_entry(key: &str, value: &str) -> Result<(), String> {
         ));
     }
     if let Some(c) = value.chars().find(|c| c.is_control()) {
+        // A credential's value is never shown, not even a broken one.
+        let shown = match super::secrets::is_credential(key) {
+            true => String::new(),
+            false => format!(" {}", crate::error::quote(value)),
+        };
         return Err(format!(
-            "invalid value {}: expected text without control characters (found {:?}): a \
-             spark-defaults.conf entry is one line",
-            crate::error::quote(value),
-            c
+            "invalid value{shown}: expected text without control characters (found {c:?}): a \
+             spark-defaults.conf entry is one line"
         ));
     }
     if value.len() > MAX_VALUE {

@@ -6,4 +6,5 @@ pub(crate) mod conf;
 pub(crate) mod fit;
 #[cfg(feature = "kube")]
 pub(crate) mod master;
+pub(crate) mod secrets;
 pub(crate) mod sizing;

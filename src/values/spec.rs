@@ -418,6 +418,15 @@ impl ClusterSpec {
         })
     }
 
+    /// What `security` settles, which no other value may undo.
+    pub(crate) fn settled(&self) -> crate::spark::secrets::Settled {
+        crate::spark::secrets::Settled {
+            authenticate: self.security.authenticate,
+            encryption: self.security.encryption,
+            rest_filters: self.spark_conf.contains_key("spark.master.rest.filters"),
+        }
+    }
+
     /// The Secret with Spark's shared authentication secret, when authentication is on.
     pub fn auth_secret(&self) -> Option<String> {
         self.security.authenticate.then(|| {

@@ -42,7 +42,7 @@ pub(super) fn check_connect(spec: &ClusterSpec, r: &mut Report) {
     if spec.connect.port == 0 {
         r.number("connect.port", 0, "a port from 1 to 65535");
     }
-    check_conf(r, "connect.conf", &spec.connect.conf);
+    check_conf(r, spec, "connect.conf", &spec.connect.conf);
 }
 
 pub(super) fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &JobSpec) {
@@ -80,8 +80,8 @@ pub(super) fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &Jo
             "a Java class name such as com.example.Etl",
         );
     }
-    check_conf(r, &format!("{path}.conf"), &job.conf);
-    check_env(r, &format!("{path}."), &job.env, &job.env_from);
+    check_conf(r, spec, &format!("{path}.conf"), &job.conf);
+    check_env(r, spec, &format!("{path}."), &job.env, &job.env_from);
     check_resources(r, &format!("{path}.resources"), &job.resources);
     if let Some(schedule) = &job.schedule
         && !is_cron_schedule(schedule)

@@ -25,6 +25,7 @@ use crate::error::{ValueError, path_key, quote};
 use crate::json::{first_defaulted_key, first_lost_key};
 
 use crate::spark::conf as spark_conf;
+use crate::spark::secrets as spark_secrets;
 use apps::*;
 use names::*;
 use roles::*;
@@ -58,7 +59,12 @@ pub(crate) const RESERVED_ENV: &[&str] = &[
     "SPARKUP_JOB_NAME",
     "SPARKUP_SCHEDULED_TIME",
     "SPARKUP_EVENT_LOG_DIR",
+    "SPARK_CONNECT_PORT",
+    "_SPARK_AUTH_SECRET",
 ];
+
+/// Variables sparkup names for each Spark property from a Secret (`secretConf`).
+pub(crate) const RESERVED_ENV_PREFIX: &str = "SPARKUP_SECRET_CONF";
 
 /// Collects problems under their field path.
 #[derive(Default)]
@@ -89,8 +95,8 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_image(spec, &mut r);
     check_metadata(&mut r, "labels", &spec.labels, true);
     check_metadata(&mut r, "annotations", &spec.annotations, false);
-    check_env(&mut r, "", &spec.env, &spec.env_from);
-    check_conf(&mut r, "sparkConf", &spec.spark_conf);
+    check_env(&mut r, spec, "", &spec.env, &spec.env_from);
+    check_conf(&mut r, spec, "sparkConf", &spec.spark_conf);
     check_security(spec, &mut r);
     check_roles(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
@@ -208,11 +214,12 @@ fn check_image(spec: &ClusterSpec, r: &mut Report) {
 /// `env` and `envFrom` under `prefix` (empty for the cluster's own, `jobs.NAME.` for a job's).
 fn check_env(
     r: &mut Report,
+    spec: &ClusterSpec,
     prefix: &str,
     env: &BTreeMap<String, String>,
     env_from: &[EnvFromSpec],
 ) {
-    for name in env.keys() {
+    for (name, value) in env {
         let path = path_key(&format!("{prefix}env"), name);
         if !is_env_name(name) {
             r.invalid(
@@ -220,8 +227,21 @@ fn check_env(
                 name,
                 "an environment variable name ([A-Za-z_][A-Za-z0-9_]*)",
             );
-        } else if RESERVED_ENV.contains(&name.as_str()) {
+        } else if RESERVED_ENV.contains(&name.as_str()) || name.starts_with(RESERVED_ENV_PREFIX) {
             r.invalid(path, name, "a variable sparkup does not set itself");
+        } else if value.contains('\0') {
+            // Not shown: it may be a credential. No process can receive a NUL in a variable.
+            r.0.push(ValueError::new(
+                path,
+                "invalid value: expected text without a NUL character, which no process can \
+                 receive in its environment",
+            ));
+        } else if spark_secrets::is_jvm_options(name) {
+            for (key, property) in spark_secrets::jvm_properties(value) {
+                if let Err(e) = spark_secrets::check_property(key, property, spec.settled()) {
+                    r.0.push(ValueError::new(path.clone(), format!("-D{key}: {e}")));
+                }
+            }
         }
     }
     for (i, source) in env_from.iter().enumerate() {
@@ -249,9 +269,13 @@ fn check_env_from(r: &mut Report, path: &str, source: &EnvFromSpec) {
 }
 
 /// Spark properties as `spark-defaults.conf` or `--conf` can carry them.
-fn check_conf(r: &mut Report, path: &str, conf: &BTreeMap<String, String>) {
+/// Every Spark property given at `path`: one line of `spark-defaults.conf` each, no credential
+/// as plain text, nothing that `security` settles.
+fn check_conf(r: &mut Report, spec: &ClusterSpec, path: &str, conf: &BTreeMap<String, String>) {
     for (key, value) in conf {
-        if let Err(e) = spark_conf::check_entry(key, value) {
+        let checked = spark_conf::check_entry(key, value)
+            .and_then(|()| spark_secrets::check_property(key, value, spec.settled()));
+        if let Err(e) = checked {
             r.0.push(ValueError::new(path_key(path, key), e));
         }
     }
@@ -329,16 +353,6 @@ fn check_spark_security(spec: &ClusterSpec, r: &mut Report) {
              encryption keys from the authentication secret",
         ));
     }
-    for key in ["spark.authenticate.secret", "spark.authenticate"] {
-        // The value is not shown: it may be the secret itself.
-        if spec.spark_conf.contains_key(key) {
-            r.0.push(ValueError::new(
-                path_key("sparkConf", key),
-                "not allowed here: set security.authenticate, which keeps the secret in a \
-                 Kubernetes Secret instead of the ConfigMap every pod can read",
-            ));
-        }
-    }
     let exposed = matches!(
         spec.master.service.service_type,
         super::spec::ServiceType::NodePort | super::spec::ServiceType::LoadBalancer
@@ -349,19 +363,6 @@ fn check_spark_security(spec: &ClusterSpec, r: &mut Report) {
             &format!("{:?}", spec.master.service.service_type),
             "ClusterIP, or security.authenticate=true: the master's RPC port runs code for \
              whoever reaches it (set master.service.allowUnauthenticated=true to expose it anyway)",
-        );
-    }
-    let rest = spec.spark_conf.get("spark.master.rest.enabled");
-    if security.authenticate
-        && rest.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
-        && !spec.spark_conf.contains_key("spark.master.rest.filters")
-    {
-        r.invalid(
-            "sparkConf.spark.master.rest.enabled",
-            "true",
-            "false with security.authenticate: the REST submission server (port 6066) takes \
-             applications without Spark's authentication; protect it with \
-             spark.master.rest.filters or leave it off",
         );
     }
 }
