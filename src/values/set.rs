@@ -174,7 +174,20 @@ fn parse_path(path: &str) -> Result<Vec<Segment>, String> {
                 if !key.is_empty() {
                     push_key(&mut segments, &mut key)?;
                 }
-                let digits: String = chars.by_ref().take_while(|&c| c != ']').collect();
+                let mut digits = String::new();
+                let mut closed = false;
+                for c in chars.by_ref() {
+                    if c == ']' {
+                        closed = true;
+                        break;
+                    }
+                    digits.push(c);
+                }
+                if !closed {
+                    return Err(format!(
+                        "list index [{digits} has no closing ']': expected [N] with N a number"
+                    ));
+                }
                 let index = digits
                     .parse()
                     .map_err(|_| format!("list index [{digits}]: expected [N] with N a number"))?;

@@ -80,6 +80,7 @@ fn invalid_set_expressions_are_rejected_with_their_messages() {
         "sparkConf.notspark=1",
         "securityContext.runAsUser=0",
         "workers.antiAffinity=true",
+        "image.pullSecrets[0=a",
     ];
     let mut report = String::new();
     for case in cases {
