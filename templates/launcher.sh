@@ -54,6 +54,7 @@ export SPARK_PUBLIC_DNS=${SPARK_PUBLIC_DNS:-$ADDRESS}
 export SPARK_LOCAL_HOSTNAME=${SPARK_LOCAL_HOSTNAME:-$ADDRESS}
 
 role_master() {
+  private_conf
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
     --host "$ADDRESS" \
     --port "${SPARK_MASTER_PORT:-7077}" \
@@ -62,6 +63,7 @@ role_master() {
 
 role_worker() {
   [[ $# -eq 1 ]] || die "usage: worker <master-url>, e.g. worker spark://spark-master:7077"
+  private_conf
   local -a command=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker
     --host "$ADDRESS"
     --port "${SPARK_WORKER_PORT:-7078}"
@@ -136,25 +138,58 @@ scheduled_time() {
 }
 
 # A driver on a standalone cluster reads Spark's shared secret only from its configuration
-# (spark.authenticate.secret), not from the environment as the daemons do. So the driver gets a
-# private copy of the configuration folder, in its own scratch space and readable by it alone,
-# with the secret added by a shell builtin: the secret is in no ConfigMap and no process argument.
+# (spark.authenticate.secret), not from the environment as the daemons do; and credentials that
+# Spark reads as properties (secretConf: S3 keys, keystore passwords) arrive as variables from
+# their Secrets. So every role gets a private copy of the configuration folder, in its own
+# scratch space and readable by it alone, with those values added by shell builtins: they are in
+# no ConfigMap and no process argument. The secretConf variables are then unset, so executors
+# and other children do not inherit them.
 private_conf() {
-  [[ -n "${_SPARK_AUTH_SECRET:-}" ]] || return 0
-  local from=${SPARK_CONF_DIR:-$SPARK_HOME/conf} dir
+  local auth=${1:-}
+  [[ -n "$auth" && -n "${_SPARK_AUTH_SECRET:-}" ]] || [[ -n "${SPARKUP_SECRET_CONF:-}" ]] ||
+    return 0
+  local from=${SPARK_CONF_DIR:-$SPARK_HOME/conf} dir i=0 key
   dir=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/sparkup-conf.XXXXXX") ||
     die "cannot create a private configuration folder"
   if compgen -G "$from/*" >/dev/null; then
     cp -L "$from"/* "$dir"/
   fi
-  (umask 077 && printf 'spark.authenticate.secret %s\n' "$_SPARK_AUTH_SECRET" >>"$dir/spark-defaults.conf")
+  private_lines "$auth" >>"$dir/spark-defaults.conf"
   chmod 600 "$dir"/*
+  for key in ${SPARKUP_SECRET_CONF:-}; do
+    unset "SPARKUP_SECRET_CONF_$i"
+    i=$((i + 1))
+  done
+  unset SPARKUP_SECRET_CONF
   export SPARK_CONF_DIR=$dir
+}
+
+# The private lines: the shared secret for a driver ($1 set), then every secretConf property.
+private_lines() (
+  umask 077
+  local n=0 key
+  if [[ -n "$1" && -n "${_SPARK_AUTH_SECRET:-}" ]]; then
+    conf_line spark.authenticate.secret _SPARK_AUTH_SECRET
+  fi
+  for key in ${SPARKUP_SECRET_CONF:-}; do
+    conf_line "$key" "SPARKUP_SECRET_CONF_$n"
+    n=$((n + 1))
+  done
+)
+
+# One `key value` line of spark-defaults.conf from the variable named $2, as sparkup writes the
+# ConfigMap's (a backslash doubled); a value that would break the line is refused, unseen.
+conf_line() {
+  local value=${!2:-}
+  [[ -n "$value" ]] || die "$1: $2 is empty: the key of its Secret is missing or empty"
+  [[ "$value" != *[[:cntrl:]]* ]] ||
+    die "$1: the value from its Secret ($2) holds a control character: a spark-defaults.conf entry is one line"
+  printf '%s %s\n' "$1" "${value//\\/\\\\}"
 }
 
 role_submit() {
   event_log_dir
-  private_conf
+  private_conf auth
   SPARKUP_SCHEDULED_TIME=$(scheduled_time)
   export SPARKUP_SCHEDULED_TIME
   # Executors connect back to a client-mode driver: it must advertise an address they can reach,
@@ -179,6 +214,7 @@ role_connect() {
 
 role_history() {
   event_log_dir
+  private_conf
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.history.HistoryServer
 }
 

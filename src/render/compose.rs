@@ -16,7 +16,7 @@ use super::RenderOptions;
 use super::model::Context;
 use super::model::component::{Component, DAEMON_HEALTH_PATH, DRIVER_INTERNAL_PORTS, Health};
 use super::model::jobs::{JobParts, job_template};
-use super::model::pod::{AUTH_SECRET_ENV, Container};
+use super::model::pod::{AUTH_SECRET_ENV, Container, KUBELET_REFERENCES, SECRET_CONF_ENV};
 use super::templates;
 use crate::error::{Error, quote};
 use crate::values::Cluster;
@@ -69,6 +69,57 @@ struct Service {
     depends_on: Option<String>,
     /// Compose profiles: jobs run only when asked for (`--profile jobs` or `run`).
     profiles: Vec<&'static str>,
+    /// Variables from Secrets (`secretConf`), which compose takes from its own environment.
+    #[serde(skip)]
+    secrets: Vec<FromHost>,
+}
+
+/// A variable whose value compose reads from the environment it runs in (or an `.env` file):
+/// a key of a Kubernetes Secret, which compose cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct FromHost {
+    /// The container's variable.
+    env: String,
+    /// Compose's own variable it comes from.
+    host: String,
+    secret: String,
+    key: String,
+}
+
+impl FromHost {
+    /// The variables of `container` that hold a `secretConf` property's value.
+    fn of(container: &Container) -> Vec<FromHost> {
+        let prefix = format!("{SECRET_CONF_ENV}_");
+        container
+            .env
+            .iter()
+            .filter(|var| var.name.starts_with(&prefix))
+            .filter_map(|var| {
+                let r = var.value_from.as_ref()?.secret_key_ref.as_ref()?;
+                let host: String = format!("SPARK_SECRET_{}_{}", r.name, r.key)
+                    .chars()
+                    .map(|c| match c.is_ascii_alphanumeric() {
+                        true => c.to_ascii_uppercase(),
+                        false => '_',
+                    })
+                    .collect();
+                Some(FromHost {
+                    env: var.name.clone(),
+                    host,
+                    secret: r.name.clone(),
+                    key: r.key.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// `${HOST:?...}`: compose refuses to start without it.
+    fn placeholder(&self) -> String {
+        format!(
+            "${{{}:?set {} to key {} of the Secret {}}}",
+            self.host, self.host, self.key, self.secret
+        )
+    }
 }
 
 /// Renders the compose file, checks that it is a YAML mapping with services, escapes `$`, and
@@ -77,6 +128,11 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
     let context = Context::new(cluster);
     let mut warnings = Vec::new();
     let project = project(cluster, &context, &mut warnings);
+    let from_host: Vec<(String, Vec<FromHost>)> = project
+        .services
+        .iter()
+        .map(|s| (s.name.clone(), s.secrets.clone()))
+        .collect();
     let compose_context = ComposeContext {
         cluster: &context,
         compose: project,
@@ -114,10 +170,36 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
              export {AUTH_SECRET_HOST_ENV}=$(openssl rand -hex 32)"
         ));
     }
+    secrets_from_host(&mut doc, &from_host, &mut warnings);
     Ok(Compose {
         text: super::output::to_yaml(&doc)?,
         warnings,
     })
+}
+
+/// Each service's `secretConf` variables from compose's own environment, and one warning per
+/// variable compose needs: the values stay out of the file.
+fn secrets_from_host(
+    doc: &mut Value,
+    from_host: &[(String, Vec<FromHost>)],
+    warnings: &mut Vec<String>,
+) {
+    let mut needed = BTreeSet::new();
+    for (service, vars) in from_host {
+        let Some(env) = doc["services"][service]["environment"].as_object_mut() else {
+            continue;
+        };
+        for var in vars {
+            env.insert(var.env.clone(), Value::String(var.placeholder()));
+            needed.insert((var.host.clone(), var.secret.clone(), var.key.clone()));
+        }
+    }
+    for (host, secret, key) in needed {
+        warnings.push(format!(
+            "secretConf: docker compose reads key {key} of the Secret {secret} from {host} in \
+             its own environment (or an .env file beside the compose file)"
+        ));
+    }
 }
 
 fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Project {
@@ -192,7 +274,7 @@ fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
             services.push(Service {
                 entrypoint: container.command.clone(),
                 command: container.args.clone(),
-                environment: environment(container, workload.component, cluster, warnings),
+                environment: environment(container),
                 ports: published,
                 tmpfs: tmpfs(container),
                 cpus: cpus(container.resources),
@@ -200,6 +282,7 @@ fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
                 health: health(workload.component, container),
                 depends_on: (workload.component != Component::Master).then(|| master_name.clone()),
                 profiles: Vec::new(),
+                secrets: FromHost::of(container),
                 name,
             });
         }
@@ -232,7 +315,7 @@ fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec
             name: format!("{}-job-{key}", spec.name),
             entrypoint: driver.command.clone(),
             command: driver.args.clone(),
-            environment: environment(driver, Component::Job, cluster, warnings),
+            environment: environment(driver),
             ports: Vec::new(),
             tmpfs: tmpfs(driver),
             cpus: cpus(driver.resources),
@@ -240,6 +323,7 @@ fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec
             health: None,
             depends_on: Some(master_name.clone()),
             profiles: vec!["jobs"],
+            secrets: FromHost::of(driver),
         });
     }
     services
@@ -262,32 +346,16 @@ fn health(component: Component, container: &Container) -> Option<Vec<String>> {
     Some(args)
 }
 
-/// The container's environment: the pod's, less what needs the downward API. sparkup's own
-/// `$(POD_IP)` values are left to the launcher's fallback; a user's is a warning.
-fn environment(
-    container: &Container,
-    component: Component,
-    cluster: &Cluster,
-    warnings: &mut Vec<String>,
-) -> BTreeMap<String, String> {
-    let mut environment = BTreeMap::new();
-    for var in &container.env {
-        let Some(value) = &var.value else { continue };
-        if !value.contains("$(") {
-            environment.insert(var.name.clone(), value.clone());
-            continue;
-        }
-        let from_user = cluster.spec.env.get(&var.name) == Some(value);
-        if from_user && component == Component::Master {
-            warnings.push(format!(
-                "env.{}: {} uses Kubernetes' $(VAR) expansion, which docker-compose does not do: \
-                 it is left out of the compose file",
-                var.name,
-                quote(value)
-            ));
-        }
-    }
-    environment
+/// The container's environment: the pod's, less what needs the downward API or a Secret.
+/// sparkup's own `$(POD_IP)` references are left to the launcher's fallback; every other value
+/// is data, passed on as it is (as the kubelet does with its escaped form).
+fn environment(container: &Container) -> BTreeMap<String, String> {
+    container
+        .env
+        .iter()
+        .filter(|var| !KUBELET_REFERENCES.contains(&var.name.as_str()))
+        .filter_map(|var| Some((var.name.clone(), var.value.clone()?)))
+        .collect()
 }
 
 /// Published host ports, handed out so that no two services ask for the same one.

@@ -59,7 +59,8 @@ pub struct JobRun<'a> {
 /// like the cluster's objects but no member of its ApplySet, so that an apply never prunes a run
 /// in progress.
 pub fn job_run(cluster: &Cluster, opts: &RenderOptions, run: &JobRun) -> Result<Object, Error> {
-    let context = model::Context::new(cluster);
+    let mut context = model::Context::new(cluster);
+    context.escape_for_kubelet();
     let parts = model::jobs::JobParts {
         key: run.key,
         job: run.job,
@@ -67,7 +68,8 @@ pub fn job_run(cluster: &Cluster, opts: &RenderOptions, run: &JobRun) -> Result<
         ttl_seconds_after_finished: run.ttl_seconds_after_finished,
         shipped: run.shipped.map(str::to_string),
     };
-    let template = model::jobs::job_template(cluster, &context.config, parts);
+    let mut template = model::jobs::job_template(cluster, &context.config, parts);
+    template.pod.escape_for_kubelet();
     let rendered = templates::render_job(
         &model::JobContext {
             cluster: &context,
@@ -198,6 +200,72 @@ mod tests {
             labels.get(crate::applyset::LABEL_PART_OF).is_none(),
             "a run is no member of the ApplySet: {labels}"
         );
+    }
+
+    /// The kubelet expands `$(VAR)` in arguments and variables: every `$` of a user's value is
+    /// doubled, so `$(_SPARK_AUTH_SECRET)` reaches the driver as text, not as the secret; the
+    /// pod IP reference sparkup itself writes stays one.
+    #[test]
+    fn user_values_reach_the_process_as_written() {
+        let sets = [
+            "security.authenticate=true",
+            "connect.enabled=true",
+            "connect.conf.spark.app.note=$(_SPARK_AUTH_SECRET)",
+            "env.NOTE=$(POD_IP) costs $5",
+            "jobs.etl.app=/code/etl.py",
+            "jobs.etl.schedule=@daily",
+            "jobs.etl.args[0]=$(_SPARK_AUTH_SECRET)",
+        ];
+        let objects = objects(&sets);
+        let container = |id: &str| {
+            find(&objects, id)
+                .unwrap()
+                .value
+                .pointer("/spec/template/spec/containers/0")
+                .or_else(|| {
+                    find(&objects, id)
+                        .unwrap()
+                        .value
+                        .pointer("/spec/jobTemplate/spec/template/spec/containers/0")
+                })
+                .cloned()
+                .unwrap()
+        };
+        let env = |c: &serde_json::Value, name: &str| {
+            c["env"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["name"] == name)
+                .unwrap()["value"]
+                .clone()
+        };
+        let driver = container("CronJob/spark-etl");
+        assert_eq!(
+            driver["args"].as_array().unwrap().last().unwrap(),
+            "$$(_SPARK_AUTH_SECRET)"
+        );
+        assert_eq!(env(&driver, "NOTE"), "$$(POD_IP) costs $$5");
+        assert_eq!(env(&driver, "SPARK_PUBLIC_DNS"), "$(POD_IP)");
+        let connect = container("Deployment/spark-connect");
+        assert!(
+            connect["args"]
+                .as_array()
+                .unwrap()
+                .contains(&serde_json::json!("spark.app.note=$$(_SPARK_AUTH_SECRET)")),
+            "{}",
+            connect["args"]
+        );
+        // docker compose expands no $(VAR): it gets the values as they are ($ doubled for its
+        // own ${VAR} interpolation only).
+        let cluster = crate::load(&ValuesOptions {
+            profile: "default".into(),
+            files: vec![],
+            sets: sets.iter().map(|s| s.to_string()).collect(),
+        })
+        .unwrap();
+        let text = compose(&cluster, &RenderOptions::default()).unwrap().text;
+        assert!(text.contains("NOTE: $$(POD_IP) costs $$5"), "{text}");
     }
 
     #[test]

@@ -67,7 +67,9 @@ pub(crate) fn render(
 ) -> Result<Vec<RenderedTemplate>, Error> {
     let sources = template_sources(opts.templates.as_deref())?;
     let env = environment(&sources)?;
-    let context = Value::from(minijinja::value::Serde(Context::new(cluster)));
+    let mut context = Context::new(cluster);
+    context.escape_for_kubelet();
+    let context = Value::from(minijinja::value::Serde(context));
     let mut out = Vec::new();
     let cluster_templates = sources
         .iter()

@@ -20,6 +20,7 @@ impl Default for ClusterSpec {
             labels: BTreeMap::new(),
             annotations: BTreeMap::new(),
             spark_conf: BTreeMap::new(),
+            secret_conf: BTreeMap::new(),
             env: BTreeMap::new(),
             env_from: Vec::new(),
             service_account_name: None,

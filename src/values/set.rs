@@ -15,6 +15,8 @@ use crate::error::{Error, quote};
 /// Maps whose keys are user data rather than fields: the rest of a path is one key.
 const FREE_FORM_MAPS: &[&str] = &[
     "sparkConf",
+    "secretConf",
+    "conf",
     "labels",
     "annotations",
     "podLabels",

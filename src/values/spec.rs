@@ -31,6 +31,10 @@ pub struct ClusterSpec {
     pub annotations: BTreeMap<String, String>,
     /// Spark properties written to `spark-defaults.conf`, read by every daemon and driver.
     pub spark_conf: BTreeMap<String, String>,
+    /// Spark properties whose values are keys of Kubernetes Secrets (credentials): added to a
+    /// private copy of `spark-defaults.conf` when each container starts, never to the ConfigMap.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_conf: BTreeMap<String, SecretKeyRef>,
     /// Extra environment variables for every Spark container.
     pub env: BTreeMap<String, String>,
     /// Secrets and ConfigMaps whose keys become environment variables.
@@ -155,6 +159,52 @@ pub struct RbacSpec {
     pub submitter: bool,
 }
 
+/// A key of a Kubernetes Secret in the instance's namespace: `{secret: NAME, key: KEY}`, or
+/// `NAME/KEY` (which `--set` can give).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct SecretKeyRef {
+    pub secret: String,
+    pub key: String,
+}
+
+impl<'de> Deserialize<'de> for SecretKeyRef {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Fields {
+            secret: String,
+            key: String,
+        }
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = SecretKeyRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("{secret: NAME, key: KEY} or NAME/KEY")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SecretKeyRef, E> {
+                match text.split_once('/') {
+                    Some((secret, key)) => Ok(SecretKeyRef {
+                        secret: secret.into(),
+                        key: key.into(),
+                    }),
+                    None => Err(E::invalid_value(serde::de::Unexpected::Str(text), &self)),
+                }
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                map: M,
+            ) -> Result<SecretKeyRef, M::Error> {
+                let f = Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(SecretKeyRef {
+                    secret: f.secret,
+                    key: f.key,
+                })
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
 /// One application. Every field but `app` has a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -168,6 +218,9 @@ pub struct JobSpec {
     pub args: Vec<String>,
     /// Spark properties for this application (on top of `sparkConf`).
     pub conf: BTreeMap<String, String>,
+    /// Spark properties from Secrets for this application's driver (on top of `secretConf`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_conf: BTreeMap<String, SecretKeyRef>,
     pub env: BTreeMap<String, String>,
     pub env_from: Vec<EnvFromSpec>,
     /// The driver's container; its heap (`spark.driver.memory`) comes from the memory limit.
@@ -207,6 +260,7 @@ impl Default for JobSpec {
             main_class: None,
             args: Vec::new(),
             conf: BTreeMap::new(),
+            secret_conf: BTreeMap::new(),
             env: BTreeMap::new(),
             env_from: Vec::new(),
             resources: Resources {

@@ -14,6 +14,7 @@ mod apps;
 mod auth;
 pub(crate) mod netns;
 pub(crate) mod pods;
+mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -311,3 +311,76 @@ fn a_driver_reads_the_shared_secret_from_a_private_configuration() {
     assert!(stdout(&out).contains("MODE"), "{out:?}");
     assert!(!stdout(&out).contains("spark.authenticate.secret"));
 }
+
+/// `secretConf` properties reach every role through its private configuration, a backslash
+/// written as Spark's Properties reader expects, and their variables are gone before Spark
+/// starts; a value that would add a line is refused without being shown.
+#[test]
+fn secret_properties_reach_every_role_through_a_private_configuration() {
+    let home = fake_spark_home("secret-conf");
+    for tool in ["spark-class", "spark-submit"] {
+        let path = home.join("bin").join(tool);
+        std::fs::write(
+            &path,
+            "#!/bin/sh\necho \"VARS ${SPARKUP_SECRET_CONF_0-gone} ${SPARKUP_SECRET_CONF-gone}\"\ncat \"$SPARK_CONF_DIR/spark-defaults.conf\"\n",
+        )
+        .unwrap();
+        sh_chmod(&path);
+    }
+    let conf = home.join("conf-from-configmap");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(conf.join("spark-defaults.conf"), "spark.master x\n").unwrap();
+    let tmp = home.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let env = |value: &'static str| {
+        vec![
+            ("SPARK_CONF_DIR", conf.to_str().unwrap().to_string()),
+            ("TMPDIR", tmp.to_str().unwrap().to_string()),
+            (
+                "SPARKUP_SECRET_CONF",
+                "spark.a.secret.key spark.b.password".into(),
+            ),
+            ("SPARKUP_SECRET_CONF_0", value.to_string()),
+            ("SPARKUP_SECRET_CONF_1", "pass".into()),
+            ("_SPARK_AUTH_SECRET", "shared".into()),
+        ]
+    };
+    for role in [
+        &["master"][..],
+        &["worker", "spark://m:7077"],
+        &["history"],
+        &["submit", "app.py"],
+    ] {
+        let vars = env(r"s3\key");
+        let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let out = run(&home, role, &vars);
+        let text = stdout(&out);
+        assert!(out.status.success(), "{role:?}: {out:?}");
+        assert!(text.contains("VARS gone gone"), "{role:?}: {text}");
+        assert!(
+            text.contains("spark.master x\n")
+                && text.contains("spark.a.secret.key s3\\\\key\nspark.b.password pass\n"),
+            "{role:?}: {text}"
+        );
+        // Only a driver needs the shared secret in its configuration.
+        let driver = role[0] == "submit";
+        assert_eq!(
+            text.contains("spark.authenticate.secret shared"),
+            driver,
+            "{text}"
+        );
+    }
+    let vars = env("two\nlines");
+    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = run(&home, &["master"], &vars);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
+    assert!(
+        err.contains("spark.a.secret.key: the value from its Secret"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("lines") && !stdout(&out).contains("lines"),
+        "{err}"
+    );
+}

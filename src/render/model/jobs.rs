@@ -131,6 +131,9 @@ pub(crate) fn job_template<'a>(
         config_maps,
     };
     pod.with_auth_secret(spec);
+    let mut secret_conf = spec.secret_conf.clone();
+    secret_conf.extend(job.secret_conf.clone());
+    pod.with_secret_conf(&secret_conf);
     super::metrics::scrape_annotations(spec, &mut pod, Component::Job);
     JobTemplate {
         name: parts.name,

@@ -134,6 +134,7 @@ impl<'a> Context<'a> {
             .collect();
         for workload in &mut workloads {
             workload.pod.with_auth_secret(spec);
+            workload.pod.with_secret_conf(&spec.secret_conf);
             metrics::scrape_annotations(spec, &mut workload.pod, workload.component);
         }
         Context {
@@ -156,6 +157,17 @@ impl<'a> Context<'a> {
             security: &spec.security_context,
             service_account_name: spec.service_account_name.as_deref(),
         }
+    }
+}
+
+impl Context<'_> {
+    /// The context of the Kubernetes templates: every user value in a container's arguments and
+    /// variables escaped for the kubelet, so that it reaches the process as written. (Compose
+    /// does no such expansion and takes the values as they are.)
+    pub(crate) fn escape_for_kubelet(&mut self) {
+        let pods = self.workloads.iter_mut().map(|w| &mut w.pod);
+        pods.chain(self.jobs.iter_mut().map(|j| &mut j.pod))
+            .for_each(pod::Pod::escape_for_kubelet);
     }
 }
 

@@ -16,12 +16,16 @@ use super::component::{Component, Port};
 use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR};
 use crate::spark::sizing::master_heap_mib;
 use crate::values::quantity::MIB;
-use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Resources};
+use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Resources, SecretKeyRef};
 
 /// Scratch space for executors and shuffle files (an emptyDir, the root file system is read-only).
 pub(crate) const LOCAL_DIR: &str = "/tmp";
 /// A worker's application folders (jars, logs of executors).
 pub(crate) const WORK_DIR: &str = "/opt/spark/work";
+/// `secretConf`: the names of the Spark properties, space-separated; the value of the `i`-th is
+/// in `SPARKUP_SECRET_CONF_<i>`, from its Secret. The launcher adds them to its private copy of
+/// `spark-defaults.conf`.
+pub(crate) const SECRET_CONF_ENV: &str = "SPARKUP_SECRET_CONF";
 /// The variable Spark reads its shared secret from, and the Secret's key that holds it.
 pub(crate) const AUTH_SECRET_ENV: &str = "_SPARK_AUTH_SECRET";
 pub(crate) const AUTH_SECRET_KEY: &str = "secret";
@@ -86,7 +90,29 @@ pub(crate) struct Container<'a> {
     pub config_maps: Vec<ConfigMapMount>,
 }
 
+/// sparkup's own variables whose value refers to an earlier one (`$(POD_IP)`), which the
+/// kubelet must expand; every other value is data.
+pub(crate) const KUBELET_REFERENCES: &[&str] = &["SPARK_PUBLIC_DNS"];
+
 impl Container<'_> {
+    /// Writes every argument and variable value so that the kubelet passes it on as it is: it
+    /// expands `$(VAR)` and turns `$$` into `$`, so each `$` is doubled. Without this a value
+    /// such as `$(_SPARK_AUTH_SECRET)` in a job's arguments would put the secret on the
+    /// driver's command line.
+    fn escape_for_kubelet(&mut self) {
+        for arg in &mut self.args {
+            *arg = arg.replace('$', "$$");
+        }
+        for var in &mut self.env {
+            if KUBELET_REFERENCES.contains(&var.name.as_str()) {
+                continue;
+            }
+            if let Some(value) = &mut var.value {
+                *value = value.replace('$', "$$");
+            }
+        }
+    }
+
     /// The port named `name`.
     pub(crate) fn port(&self, name: &str) -> Option<u16> {
         self.ports.iter().find(|p| p.name == name).map(|p| p.port)
@@ -146,6 +172,43 @@ impl<'a> Pod<'a> {
         }
     }
 
+    /// Every container's arguments and variables as the kubelet must receive them to pass them
+    /// on unchanged.
+    pub(crate) fn escape_for_kubelet(&mut self) {
+        self.containers
+            .iter_mut()
+            .chain(self.init_containers.iter_mut())
+            .for_each(Container::escape_for_kubelet);
+    }
+
+    /// Every container gets the Spark properties of `secret_conf` from their Secrets, as
+    /// variables the launcher writes into its private copy of the configuration: the values are
+    /// in no ConfigMap, argument or rendered text.
+    pub(crate) fn with_secret_conf(&mut self, secret_conf: &BTreeMap<String, SecretKeyRef>) {
+        if secret_conf.is_empty() {
+            return;
+        }
+        let names: Vec<&str> = secret_conf.keys().map(String::as_str).collect();
+        let mut vars = vec![EnvVar {
+            name: SECRET_CONF_ENV.into(),
+            value: Some(names.join(" ")),
+            value_from: None,
+        }];
+        vars.extend(
+            secret_conf
+                .values()
+                .enumerate()
+                .map(|(i, r)| secret_env(&format!("{SECRET_CONF_ENV}_{i}"), &r.secret, &r.key)),
+        );
+        for container in self
+            .containers
+            .iter_mut()
+            .chain(self.init_containers.iter_mut())
+        {
+            container.env.extend(vars.iter().cloned());
+        }
+    }
+
     /// Every container reads Spark's shared secret from the Secret, into the variable Spark's
     /// SecurityManager reads (`_SPARK_AUTH_SECRET`), so the secret is in no ConfigMap, argument
     /// or rendered text; a worker hands it on to its executors the same way.
@@ -153,18 +216,7 @@ impl<'a> Pod<'a> {
         let Some(secret) = spec.auth_secret() else {
             return;
         };
-        let var = EnvVar {
-            name: AUTH_SECRET_ENV.into(),
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: secret,
-                    key: AUTH_SECRET_KEY.into(),
-                    optional: None,
-                }),
-                ..Default::default()
-            }),
-            value: None,
-        };
+        let var = secret_env(AUTH_SECRET_ENV, &secret, AUTH_SECRET_KEY);
         for container in self
             .containers
             .iter_mut()
@@ -232,6 +284,22 @@ pub(crate) fn container_env(
                 }),
         )
         .collect()
+}
+
+/// A variable holding a key of a Secret.
+fn secret_env(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.into(),
+                key: key.into(),
+                optional: None,
+            }),
+            ..Default::default()
+        }),
+        value: None,
+    }
 }
 
 /// A variable from the downward API: a field of the pod.

@@ -81,6 +81,12 @@ pub(super) fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &Jo
         );
     }
     check_conf(r, spec, &format!("{path}.conf"), &job.conf);
+    check_secret_conf(
+        r,
+        &format!("{path}.secretConf"),
+        &job.secret_conf,
+        &[&spec.spark_conf, &job.conf],
+    );
     check_env(r, spec, &format!("{path}."), &job.env, &job.env_from);
     check_resources(r, &format!("{path}.resources"), &job.resources);
     if let Some(schedule) = &job.schedule

@@ -18,7 +18,7 @@ use k8s_openapi::api::core::v1::Toleration;
 
 use serde_json::Value;
 
-use super::spec::{ClusterSpec, EnvFromSpec, JobSpec, Ports, Resources, StorageSpec};
+use super::spec::{ClusterSpec, EnvFromSpec, JobSpec, Ports, Resources, SecretKeyRef, StorageSpec};
 
 use crate::error::{ValueError, path_key, quote};
 
@@ -97,6 +97,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_metadata(&mut r, "annotations", &spec.annotations, false);
     check_env(&mut r, spec, "", &spec.env, &spec.env_from);
     check_conf(&mut r, spec, "sparkConf", &spec.spark_conf);
+    check_secret_conf(&mut r, "secretConf", &spec.secret_conf, &[&spec.spark_conf]);
     check_security(spec, &mut r);
     check_roles(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
@@ -269,6 +270,51 @@ fn check_env_from(r: &mut Report, path: &str, source: &EnvFromSpec) {
 }
 
 /// Spark properties as `spark-defaults.conf` or `--conf` can carry them.
+/// Spark properties from Secrets: a property name Spark takes, given in no other place, that
+/// `security` does not settle, and a Secret's key.
+fn check_secret_conf(
+    r: &mut Report,
+    path: &str,
+    secret_conf: &BTreeMap<String, SecretKeyRef>,
+    plain: &[&BTreeMap<String, String>],
+) {
+    for (key, reference) in secret_conf {
+        let at = path_key(path, key);
+        if let Err(e) = spark_conf::check_entry(key, "") {
+            r.0.push(ValueError::new(at, e));
+            continue;
+        }
+        if key == "spark.authenticate" || key.starts_with("spark.authenticate.") {
+            r.0.push(ValueError::new(
+                at,
+                "not allowed here: set security.authenticate, which creates and mounts the \
+                 shared secret itself",
+            ));
+            continue;
+        }
+        if plain.iter().any(|conf| conf.contains_key(key)) {
+            r.0.push(ValueError::new(
+                at.clone(),
+                "given twice: also as plain text in sparkConf or conf; keep one",
+            ));
+        }
+        check_subdomain(r, format!("{at}.secret"), &reference.secret);
+        let key_ok = !reference.key.is_empty()
+            && reference.key.len() <= 253
+            && reference
+                .key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+        if !key_ok {
+            r.invalid(
+                format!("{at}.key"),
+                &reference.key,
+                "a key of a Secret: letters, digits, '-', '_' and '.'",
+            );
+        }
+    }
+}
+
 /// Every Spark property given at `path`: one line of `spark-defaults.conf` each, no credential
 /// as plain text, nothing that `security` settles.
 fn check_conf(r: &mut Report, spec: &ClusterSpec, path: &str, conf: &BTreeMap<String, String>) {

@@ -212,6 +212,20 @@ impl Network {
         });
     }
 
+    /// The processes that run in host `name`.
+    pub fn pids(&self, name: &str) -> Vec<u32> {
+        Command::new("ip")
+            .args(["netns", "pids", &self.ns_name(name)])
+            .output()
+            .map(|out| {
+                String::from_utf8_lossy(&out.stdout)
+                    .split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether any process runs in host `name`.
     pub fn running(&self, name: &str) -> bool {
         Command::new("ip")

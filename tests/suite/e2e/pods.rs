@@ -128,8 +128,40 @@ impl Pod {
             .to_string()
     }
 
+    /// The args as the kubelet passes them: `$(VAR)` expanded from the container's variables,
+    /// `$$` turned into `$`.
     pub fn args(&self) -> Vec<String> {
+        let mapping = self.mapping();
         strings(&self.container["args"])
+            .iter()
+            .map(|arg| expand(arg, &mapping))
+            .collect()
+    }
+
+    /// The container's variables that args may refer to: plain values and Secrets' keys.
+    fn mapping(&self) -> Vec<(String, String)> {
+        let mut mapping: Vec<(String, String)> = Vec::new();
+        for var in self.container["env"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let name = var["name"].as_str().unwrap_or_default().to_string();
+            if let Some(secret) = var["valueFrom"].get("secretKeyRef") {
+                let key = format!(
+                    "{}/{}",
+                    secret["name"].as_str().unwrap(),
+                    secret["key"].as_str().unwrap()
+                );
+                if let Some((_, value)) = self.secrets.iter().find(|(k, _)| *k == key) {
+                    mapping.push((name, value.clone()));
+                }
+            } else if let Some(value) = var["value"].as_str() {
+                let value = expand(value, &mapping);
+                mapping.push((name, value));
+            }
+        }
+        mapping
     }
 
     /// The args with paths on volumes rewritten to their folders (an application on a claim).
@@ -289,12 +321,32 @@ pub fn machine_env(home: &Path) -> Vec<(String, String)> {
     ]
 }
 
-/// Kubernetes' `$(VAR)` expansion, from variables defined earlier in the list.
+/// Kubernetes' `$(VAR)` expansion, from variables defined earlier in the list: `$$` is a `$`,
+/// `$(NAME)` of a defined variable its value, anything else stays as written.
 fn expand(value: &str, env: &[(String, String)]) -> String {
-    let mut out = value.to_string();
-    for (name, v) in env {
-        out = out.replace(&format!("$({name})"), v);
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        if let Some(after) = tail.strip_prefix('$') {
+            out.push('$');
+            rest = after;
+        } else if let Some(reference) = tail.strip_prefix('(')
+            && let Some(end) = reference.find(')')
+        {
+            let name = &reference[..end];
+            match env.iter().rev().find(|(n, _)| n == name) {
+                Some((_, v)) => out.push_str(v),
+                None => out.push_str(&format!("$({name})")),
+            }
+            rest = &reference[end + 1..];
+        } else {
+            out.push('$');
+            rest = tail;
+        }
     }
+    out.push_str(rest);
     out
 }
 
