@@ -308,31 +308,31 @@ impl ApiServer {
         };
         let action = format!("{verb} {object_id}");
         let request = requests_for(kind, namespace).patch(name, &params, &Patch::Apply(object));
-        self.send(built(request, &action)?, &action)
-            .await
-            .map_err(|e| match e {
-                KubeError::Api {
-                    code: 409,
-                    ref message,
-                    ..
-                } if !conflicts(message).is_empty() => KubeError::Conflict {
-                    conflicts: conflicts(message),
-                    object: object_id,
-                },
-                // A custom kind whose CustomResourceDefinition the cluster does not have.
-                KubeError::Api { code: 404, .. } if kind.custom => KubeError::Api {
-                    action,
-                    code: 404,
-                    reason: "NotFound".into(),
-                    message: format!(
-                        "the API server does not serve {} {}: install its \
+        let mut request = built(request, &action)?;
+        yaml_safe(request.body_mut());
+        self.send(request, &action).await.map_err(|e| match e {
+            KubeError::Api {
+                code: 409,
+                ref message,
+                ..
+            } if !conflicts(message).is_empty() => KubeError::Conflict {
+                conflicts: conflicts(message),
+                object: object_id,
+            },
+            // A custom kind whose CustomResourceDefinition the cluster does not have.
+            KubeError::Api { code: 404, .. } if kind.custom => KubeError::Api {
+                action,
+                code: 404,
+                reason: "NotFound".into(),
+                message: format!(
+                    "the API server does not serve {} {}: install its \
                          CustomResourceDefinition (for {}, the Prometheus Operator's), or turn \
                          off what renders it (metrics.podMonitor)",
-                        kind.api_version, kind.kind, kind.group
-                    ),
-                },
-                other => other,
-            })
+                    kind.api_version, kind.kind, kind.group
+                ),
+            },
+            other => other,
+        })
     }
 
     /// LIST the objects of a kind in a namespace that match a label selector.
@@ -519,6 +519,34 @@ fn requests_for(kind: &KindInfo, namespace: Option<&str>) -> KubeRequest {
 }
 
 /// A request kube built, or why it could not (an invalid object name).
+/// The API server reads a server-side apply body as YAML, and YAML takes a raw DEL or C1 control
+/// character as an error, and a raw U+0085, U+2028 or U+2029 as a line break (a string holding
+/// one is stored with a space instead). JSON lets any character be written as `\uXXXX`, which
+/// YAML's double-quoted strings read back exactly: so those are written that way. They can
+/// only stand inside strings, so the rest of the text is untouched.
+fn yaml_safe(body: &mut Vec<u8>) {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return;
+    };
+    let unsafe_in_yaml = |c: char| {
+        matches!(
+            c,
+            '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}'
+        )
+    };
+    if !text.contains(unsafe_in_yaml) {
+        return;
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match unsafe_in_yaml(c) {
+            true => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            false => out.push(c),
+        }
+    }
+    *body = out.into_bytes();
+}
+
 fn built(
     request: Result<Request<Vec<u8>>, kube::core::request::Error>,
     action: &str,

@@ -177,3 +177,20 @@ async fn apply_dry_run_changes_nothing() {
         assert!(!write || line.contains("dryRun=All"), "{line}");
     }
 }
+
+/// The API server reads a server-side apply body as YAML: a raw DEL there was refused (400) and
+/// a raw U+0085 or U+2028 stored as a space. The client writes them as JSON escapes, which reach
+/// the object exactly.
+#[tokio::test]
+async fn characters_yaml_reads_otherwise_reach_the_object_exactly() {
+    let note = "del\u{7f} nel\u{85} ls\u{2028} ps\u{2029} c1\u{9b}";
+    let set = format!("env.NOTE={note}");
+    let (fake, _api, _, _) = applied("dev", &[&set]).await;
+    let state = fake.state();
+    let master = &state.objects[&format!("{DEPLOYMENTS}/spark-master")];
+    let env = master["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap();
+    let value = env.iter().find(|v| v["name"] == "NOTE").unwrap()["value"].clone();
+    assert_eq!(value, note);
+}

@@ -252,11 +252,21 @@ async fn handle(
         return Ok(port_forward(shared, &mut request));
     }
     let (parts, body) = request.into_parts();
-    let bytes = body
+    let mut bytes = body
         .collect()
         .await
         .map(|b| b.to_bytes())
         .unwrap_or_default();
+    let apply = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/apply-patch+yaml");
+    if apply {
+        match as_yaml_reads_it(&bytes) {
+            Ok(read) => bytes = read,
+            Err(message) => return Ok(reply(status(400, &message))),
+        }
+    }
     let seen = Seen {
         method: parts.method.clone(),
         uri: parts
@@ -288,12 +298,31 @@ async fn handle(
         (true, false) => answer(&shared, &seen),
     };
     shared.lock().unwrap().seen.push(seen);
-    let response = Response::builder()
+    Ok(reply((code, value)))
+}
+
+fn reply((code, value): (StatusCode, Value)) -> Response<Body> {
+    Response::builder()
         .status(code)
         .header("content-type", "application/json")
         .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())).boxed())
-        .unwrap();
-    Ok(response)
+        .unwrap()
+}
+
+/// A server-side apply body as the API server reads it, as YAML: a raw DEL or C1 control
+/// character is an error, a raw U+0085, U+2028 or U+2029 a line break, which a JSON string
+/// folds into a space (seen on kube-apiserver v1.36).
+fn as_yaml_reads_it(bytes: &Bytes) -> Result<Bytes, String> {
+    let text = String::from_utf8_lossy(bytes);
+    if text.contains(|c| matches!(c, '\u{7f}'..='\u{84}' | '\u{86}'..='\u{9f}')) {
+        return Err(
+            "error decoding YAML: error converting YAML to JSON: yaml: control characters are \
+             not allowed"
+                .into(),
+        );
+    }
+    let folded = text.replace(['\u{85}', '\u{2028}', '\u{2029}'], " ");
+    Ok(Bytes::from(folded))
 }
 
 fn status(code: u16, message: &str) -> (StatusCode, Value) {
