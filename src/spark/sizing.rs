@@ -25,6 +25,11 @@ pub(crate) const MIN_OVERHEAD_MIB: u64 = 384;
 /// Smallest executor heap worth offering: Spark refuses executors under 450 MiB
 /// (1.5 x its 300 MiB reserved memory), rounded up.
 pub(crate) const MIN_EXECUTOR_MIB: u64 = 512;
+/// Smallest driver heap: Spark refuses a driver whose JVM has under 450 MiB (1.5 x its 300 MiB
+/// reserved memory), and a JVM's `Runtime.maxMemory` is a few percent under its `-Xmx`.
+pub(crate) const MIN_DRIVER_HEAP_MIB: u64 = 512;
+/// Smallest driver container: that heap and its 384 MiB off-heap.
+pub(crate) const MIN_DRIVER_MIB: u64 = MIN_DRIVER_HEAP_MIB + MIN_OVERHEAD_MIB;
 /// Smallest heap a master or worker daemon is given.
 pub(crate) const MIN_DAEMON_MIB: u64 = 128;
 /// Smallest master container: a heap of 128 MiB and its 384 MiB off-heap.

@@ -91,6 +91,7 @@ fn typed(tree: &Tree) -> Result<Cluster, Error> {
         ValueError::new(path, e.into_inner().0)
     })?;
     let mut problems = validate::check(&spec, &tree.value);
+    problems.extend(sizing::check_jvm_floors(&spec));
     let sizing = sizing::compute(&spec).map_err(|e| problems.extend(e)).ok();
     if let Some(sizing) = &sizing {
         problems.extend(sizing::check_applications(&spec, sizing));

@@ -2,18 +2,68 @@
 //! the manifests carry (see `spark::sizing` for the rules).
 
 use super::quantity::{MIB, Quantity};
-use super::spec::ClusterSpec;
+use super::spec::{ClusterSpec, Resources};
 use std::collections::BTreeMap;
 
 use crate::error::{ValueError, path_key};
 use crate::spark::fit::{self, Capacity};
 use crate::spark::sizing::{
-    MIN_DAEMON_MIB, MIN_EXECUTOR_MIB, MIN_MASTER_MIB, MIN_OVERHEAD_MIB, Sizing,
-    executors_per_worker, master_heap_mib, min_worker_limit_mib, overhead_mib, worker_memory_mib,
+    MIN_DAEMON_MIB, MIN_DRIVER_HEAP_MIB, MIN_DRIVER_MIB, MIN_EXECUTOR_MIB, MIN_MASTER_MIB,
+    MIN_OVERHEAD_MIB, Sizing, executors_per_worker, master_heap_mib, min_worker_limit_mib,
+    overhead_mib, worker_memory_mib,
 };
 
 fn mib(q: &Quantity) -> u64 {
     q.whole() / MIB
+}
+
+/// Every driver (each job's, the Connect server) and the history server has at least the
+/// memory its JVM needs: a driver with a heap under Spark's floor dies at start with
+/// `INVALID_DRIVER_MEMORY`. A container without a memory limit gets Spark's defaults.
+pub(super) fn check_jvm_floors(spec: &ClusterSpec) -> Vec<ValueError> {
+    let mut errors = Vec::new();
+    let mut check = |path: String, resources: &Resources, floor: u64, why: &str| {
+        let Some(limit) = &resources.limits.memory else {
+            return;
+        };
+        if mib(limit) < floor {
+            errors.push(ValueError::invalid(
+                format!("{path}.resources.limits.memory"),
+                &format!("{:?}", limit.text()),
+                format!("at least {floor}Mi: {why}"),
+            ));
+        }
+    };
+    let driver = format!(
+        "the driver's heap would be under {MIN_DRIVER_HEAP_MIB}m, and Spark refuses a driver \
+         whose JVM has less than 450 MiB (INVALID_DRIVER_MEMORY)"
+    );
+    for (name, job) in &spec.jobs {
+        check(
+            path_key("jobs", name),
+            &job.resources,
+            MIN_DRIVER_MIB,
+            &driver,
+        );
+    }
+    if spec.connect.enabled {
+        check(
+            "connect".into(),
+            &spec.connect.resources,
+            MIN_DRIVER_MIB,
+            &driver,
+        );
+    }
+    if spec.history.enabled {
+        let daemon = "the history server's heap and its off-heap";
+        check(
+            "history".into(),
+            &spec.history.resources,
+            MIN_MASTER_MIB,
+            daemon,
+        );
+    }
+    errors
 }
 
 pub(super) fn compute(spec: &ClusterSpec) -> Result<Sizing, Vec<ValueError>> {
