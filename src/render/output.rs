@@ -94,31 +94,47 @@ pub fn write_dir(dir: &Path, objects: &[Object], format: Format) -> Result<Vec<S
     Ok(names)
 }
 
-/// Removes what the previous render wrote, as its kustomization lists it.
+/// Removes what the previous render wrote, as its kustomization lists it. A folder holding
+/// anything else is refused before a file is touched: `kubectl apply -f DIR` would apply a
+/// stranger's file along with the render.
 fn remove_previous_render(dir: &Path) -> Result<(), String> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
+    let entries: Vec<String> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e.to_string()),
     };
-    let count = entries.count();
-    if count == 0 {
+    if entries.is_empty() {
         return Ok(());
     }
-    let kustomization = dir.join("kustomization.yaml");
-    let text = std::fs::read_to_string(&kustomization).unwrap_or_default();
+    let text = std::fs::read_to_string(dir.join("kustomization.yaml")).unwrap_or_default();
     if !text.starts_with(KUSTOMIZATION_HEADER) {
         return Err("the folder is not empty and was not written by sparkup: expected an empty or new folder".into());
     }
-    for line in text.lines() {
-        if let Some(name) = line.strip_prefix("  - ")
-            && !name.contains('/')
-            && !name.starts_with('.')
-        {
-            match std::fs::remove_file(dir.join(name)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.to_string()),
-                _ => {}
-            }
+    let written: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("  - "))
+        .filter(|name| !name.contains('/') && !name.starts_with('.'))
+        .collect();
+    let mut foreign: Vec<&String> = entries
+        .iter()
+        .filter(|e| *e != "kustomization.yaml" && !written.contains(&e.as_str()))
+        .collect();
+    if !foreign.is_empty() {
+        foreign.sort();
+        let names: Vec<&str> = foreign.iter().map(|s| s.as_str()).collect();
+        return Err(format!(
+            "the folder holds files sparkup did not write ({}): expected only a previous \
+             render's files; move them away, or render into another folder",
+            names.join(", ")
+        ));
+    }
+    for name in written {
+        match std::fs::remove_file(dir.join(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.to_string()),
+            _ => {}
         }
     }
     Ok(())

@@ -119,6 +119,18 @@ fn chosen_job(cluster: &Cluster, request: &SubmitRequest) -> Result<(String, Job
         }
     };
     if let Some(class) = &request.class {
+        let valid = !class.is_empty()
+            && class
+                .chars()
+                .all(|c| c.is_alphanumeric() || "._$".contains(c));
+        if !valid {
+            return Err(ValueError::invalid(
+                "--class",
+                &quote(class),
+                "a Java class name such as com.example.Etl",
+            )
+            .into());
+        }
         job.main_class = Some(class.clone());
     }
     Ok((key, job))
@@ -211,8 +223,10 @@ fn job_name(instance: &str, key: &str, now: Duration) -> String {
     }
 }
 
-/// A name usable in object names: lowercase letters, digits and '-'.
+/// A name usable in object names and as a label value (at most 63 characters): lowercase
+/// letters, digits and '-'.
 fn name_part(text: &str) -> String {
+    const MAX_LABEL_VALUE: usize = 63;
     let mut out = String::new();
     for c in text.chars() {
         match c.to_ascii_lowercase() {
@@ -221,7 +235,12 @@ fn name_part(text: &str) -> String {
             _ => {}
         }
     }
-    let out = out.trim_matches('-').to_string();
+    let out: String = out
+        .trim_matches('-')
+        .chars()
+        .take(MAX_LABEL_VALUE)
+        .collect();
+    let out = out.trim_end_matches('-').to_string();
     match out.is_empty() {
         true => "app".into(),
         false => out,
@@ -237,6 +256,15 @@ fn ship_app(cluster: &Cluster, job: &mut JobSpec, run: &str) -> Result<Option<Ob
         .storage
         .iter()
         .any(|s| app.starts_with(&format!("{}/", s.mount_path)));
+    if on_claim && app.split('/').any(|segment| segment == "..") {
+        // `/code/../etc/x` is no file on the claim, whatever its prefix.
+        return Err(ValueError::invalid(
+            "APP",
+            &quote(&app),
+            "a path on a claim without '..' segments",
+        )
+        .into());
+    }
     if app.contains("://") || app.starts_with("local:") || on_claim {
         return Ok(None);
     }
@@ -441,6 +469,37 @@ mod tests {
             "{err}"
         );
         assert!(!err.contains("hunter2"), "{err}");
+    }
+
+    /// Everything a run can be refused for is refused before any request: a class name that
+    /// Java would not take, a claim path that leaves the claim, a name too long for a label.
+    #[test]
+    fn a_bad_class_or_a_path_leaving_its_claim_is_refused_before_connecting() {
+        let sets = [
+            "storage[0].name=code",
+            "storage[0].mountPath=/code",
+            "storage[0].size=1Gi",
+        ];
+        let cluster = cluster(&sets);
+        let request = SubmitRequest {
+            class: Some("a b".into()),
+            ..app("/code/etl.jar")
+        };
+        let err = build(&cluster, &request).unwrap_err().to_string();
+        assert!(err.starts_with("--class: invalid value \"a b\""), "{err}");
+        let err = build(&cluster, &app("/code/../etc/passwd"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("without '..' segments"), "{err}");
+        let long = SubmitRequest {
+            name: Some("n".repeat(80)),
+            ..app("/code/etl.py")
+        };
+        let run = build(&cluster, &long).unwrap();
+        let label = run.job.value["metadata"]["labels"]["sparkup.io/job"]
+            .as_str()
+            .unwrap();
+        assert_eq!(label.len(), 63, "{label}");
     }
 
     #[test]

@@ -6,5 +6,6 @@ pub(crate) mod conf;
 pub(crate) mod fit;
 #[cfg(feature = "kube")]
 pub(crate) mod master;
+pub(crate) mod ports;
 pub(crate) mod secrets;
 pub(crate) mod sizing;

@@ -114,6 +114,25 @@ mod tests {
         }
     }
 
+    /// The API server refuses an object whose annotations pass 256 KiB; sparkup refuses the
+    /// values first, naming the map.
+    #[test]
+    fn annotations_past_the_api_servers_limit_are_refused() {
+        let big = format!("annotations.big={}", "x".repeat(200 * 1024));
+        let service = format!("master.service.annotations.more={}", "y".repeat(60 * 1024));
+        assert!(load(&opts("default", &[&big])).is_ok());
+        let err = load(&opts("default", &[&big, &service]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "master.service.annotations: 266247 bytes of annotations on one object"
+            ),
+            "{err}"
+        );
+        assert!(!err.contains("xxxx"), "{err}");
+    }
+
     #[test]
     fn set_values_are_typed_by_their_field() {
         let spec = load(&opts("default", &["workers.replicas=5", "image.tag=4.0"]))

@@ -181,6 +181,28 @@ fn output_dir_refuses_a_folder_it_did_not_write() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// A file put beside a previous render would be applied with it by `kubectl apply -f DIR`:
+/// the render is refused, and nothing in the folder changes.
+#[test]
+fn output_dir_refuses_a_previous_render_with_a_file_added() {
+    let dir = scratch("added");
+    let out = dir.to_str().unwrap();
+    let run = sparkup(&["render", "--profile", "dev", "--output-dir", out]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    std::fs::write(dir.join("zz-extra.yaml"), "kind: Secret\n").unwrap();
+    let before = files_in(&dir);
+    let run = sparkup(&["render", "--profile", "prod", "--output-dir", out]);
+    assert_rejected(&run);
+    assert!(
+        run.stderr
+            .contains("files sparkup did not write (zz-extra.yaml)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(files_in(&dir), before);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn broken_pipe_is_not_an_error() {
     use std::process::{Command, Stdio};

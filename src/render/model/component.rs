@@ -43,10 +43,7 @@ pub(crate) enum Health {
 /// when given no path.
 pub(crate) const DAEMON_HEALTH_PATH: &str = "/json/";
 
-/// Fixed driver ports, so executors and network policies can name them.
-pub(crate) const DRIVER_PORT: u16 = 7079;
-pub(crate) const BLOCK_MANAGER_PORT: u16 = 7080;
-pub(crate) const DRIVER_UI_PORT: u16 = 4040;
+pub(crate) use crate::spark::ports::{BLOCK_MANAGER_PORT, DRIVER_PORT, DRIVER_UI_PORT};
 /// The driver's container in a job's pod, whose log and exit code are the run's.
 pub const DRIVER_CONTAINER: &str = "driver";
 /// The names of the driver ports only its executors dial: never published.

@@ -1,6 +1,7 @@
 //! Applications on the cluster: the history server, the Connect server and each job.
 
 use super::*;
+use crate::spark::ports::{BLOCK_MANAGER_PORT, DRIVER_PORT, DRIVER_UI_PORT};
 
 /// Longest CronJob name: the controller appends `-<11 digits>` for each Job's name.
 pub(super) const MAX_CRONJOB_NAME: usize = 52;
@@ -39,8 +40,19 @@ pub(super) fn check_history(spec: &ClusterSpec, r: &mut Report) {
 
 pub(super) fn check_connect(spec: &ClusterSpec, r: &mut Report) {
     check_resources(r, "connect.resources", &spec.connect.resources);
-    if spec.connect.port == 0 {
+    let port = spec.connect.port;
+    if port == 0 {
         r.number("connect.port", 0, "a port from 1 to 65535");
+    } else if [DRIVER_PORT, BLOCK_MANAGER_PORT, DRIVER_UI_PORT].contains(&port) {
+        r.number(
+            "connect.port",
+            port,
+            format!(
+                "a port other than the Connect server's own: {DRIVER_UI_PORT} (its UI), \
+                 {DRIVER_PORT} and {BLOCK_MANAGER_PORT} (its driver's): one container cannot \
+                 listen twice on a port"
+            ),
+        );
     }
     check_conf(r, spec, "connect.conf", &spec.connect.conf);
 }
@@ -112,6 +124,7 @@ pub(super) fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &Jo
             );
         }
     }
+    check_int32(r, &path, job);
     if job.workers > MAX_JOB_WORKERS {
         r.number(
             format!("{path}.workers"),
@@ -125,6 +138,24 @@ pub(super) fn check_job(spec: &ClusterSpec, r: &mut Report, name: &str, job: &Jo
 pub(crate) const MAX_JOB_WORKERS: u32 = 8;
 
 /// What the CronJob controller accepts: five fields, or one of its descriptors.
+/// The fields the API server takes as 32-bit integers, refused here at their values path rather
+/// than in the rendered CronJob or Job.
+fn check_int32(r: &mut Report, path: &str, job: &JobSpec) {
+    const MAX: u32 = i32::MAX as u32;
+    for (field, value) in [
+        (
+            "successfulJobsHistoryLimit",
+            job.successful_jobs_history_limit,
+        ),
+        ("failedJobsHistoryLimit", job.failed_jobs_history_limit),
+        ("backoffLimit", job.backoff_limit),
+    ] {
+        if value > MAX {
+            r.number(format!("{path}.{field}"), value, format!("at most {MAX}"));
+        }
+    }
+}
+
 pub(super) fn is_cron_schedule(schedule: &str) -> bool {
     const DESCRIPTORS: &[&str] = &[
         "@yearly",

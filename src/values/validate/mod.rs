@@ -95,6 +95,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_image(spec, &mut r);
     check_metadata(&mut r, "labels", &spec.labels, true);
     check_metadata(&mut r, "annotations", &spec.annotations, false);
+    check_annotation_sizes(spec, &mut r);
     check_env(&mut r, spec, "", &spec.env, &spec.env_from);
     check_conf(&mut r, spec, "sparkConf", &spec.spark_conf);
     check_secret_conf(&mut r, "secretConf", &spec.secret_conf, &[&spec.spark_conf]);

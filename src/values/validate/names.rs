@@ -94,6 +94,50 @@ pub(super) fn is_env_name(s: &str) -> bool {
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The API server's limit on the annotations of one object, keys and values together.
+const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+/// What sparkup adds to an object's or a pod's annotations itself, at most.
+const OWN_ANNOTATIONS_BYTES: usize = 1024;
+
+/// Each object's annotations within the API server's limit, sparkup's own included: `annotations`
+/// go on every object, the Service's and the Ingress's own beside them, pod annotations on pod
+/// templates.
+pub(super) fn check_annotation_sizes(spec: &ClusterSpec, r: &mut Report) {
+    let size = |map: &BTreeMap<String, String>| -> usize {
+        map.iter().map(|(k, v)| k.len() + v.len()).sum()
+    };
+    let every = size(&spec.annotations);
+    let limit = MAX_ANNOTATIONS_BYTES - OWN_ANNOTATIONS_BYTES;
+    let objects = [
+        ("annotations", every),
+        (
+            "master.service.annotations",
+            every + size(&spec.master.service.annotations),
+        ),
+        (
+            "ui.ingress.annotations",
+            every + size(&spec.ui.ingress.annotations),
+        ),
+        ("master.podAnnotations", size(&spec.master.pod_annotations)),
+        (
+            "workers.podAnnotations",
+            size(&spec.workers.pod_annotations),
+        ),
+    ];
+    for (path, bytes) in objects {
+        if bytes > limit {
+            r.0.push(ValueError::new(
+                path,
+                format!(
+                    "{bytes} bytes of annotations on one object: expected at most {limit} (the \
+                     API server takes {MAX_ANNOTATIONS_BYTES} per object, keys and values \
+                     together, and sparkup adds up to {OWN_ANNOTATIONS_BYTES} of its own)"
+                ),
+            ));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
