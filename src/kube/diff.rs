@@ -43,8 +43,21 @@ fn mask(change: &Change, show: bool) -> (Option<Value>, Option<Value>) {
         mask_side(&mut before, &new, "before");
         mask_side(&mut after, &old, "after");
     }
+    // `kubectl apply` (client-side) keeps the whole Secret, data included, in this annotation.
+    for side in [&mut before, &mut after] {
+        if let Some(annotation) = side
+            .as_mut()
+            .and_then(|s| s.pointer_mut("/metadata/annotations"))
+            .and_then(|a| a.get_mut(LAST_APPLIED))
+        {
+            *annotation = Value::String(MASK.to_string());
+        }
+    }
     (before, after)
 }
+
+/// The annotation in which client-side `kubectl apply` records what it applied.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 fn yaml(value: Option<&Value>) -> Result<String, Error> {
     value.map_or(Ok(String::new()), output::to_yaml)
@@ -121,4 +134,33 @@ pub fn diff_json(changes: &[Change], opts: DiffOptions) -> Result<String, Error>
     }
     let report = json!({ "summary": Summary::of(changes), "changes": items });
     Ok(serde_json::to_string_pretty(&report).expect("JSON") + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::plan::Action;
+
+    /// Client-side `kubectl apply` keeps a Secret's data in an annotation: masked like the data.
+    #[test]
+    fn a_secrets_last_applied_annotation_is_masked() {
+        let live = serde_json::json!({"kind": "Secret", "metadata": {"name": "s", "annotations": {
+            LAST_APPLIED: "{\"data\":{\"token\":\"c2VjcmV0\"}}", "team": "a"}},
+            "data": {"token": "c2VjcmV0"}});
+        let change = Change {
+            action: Action::Update,
+            kind: crate::render::kinds::kind_info("v1", "Secret").unwrap(),
+            name: "s".into(),
+            before: Some(live.clone()),
+            after: Some(live),
+            stale_pods: Vec::new(),
+        };
+        let (before, after) = mask(&change, false);
+        for side in [before.unwrap(), after.unwrap()] {
+            assert!(!side.to_string().contains("c2VjcmV0"), "{side}");
+            assert_eq!(side["metadata"]["annotations"]["team"], "a");
+        }
+        let (shown, _) = mask(&change, true);
+        assert!(shown.unwrap().to_string().contains("c2VjcmV0"));
+    }
 }

@@ -23,6 +23,7 @@ mod diff;
 mod errors;
 mod fake;
 mod roll;
+mod secrets;
 mod status;
 mod submit;
 mod ui;
