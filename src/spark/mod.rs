@@ -7,5 +7,6 @@ pub(crate) mod fit;
 #[cfg(feature = "kube")]
 pub(crate) mod master;
 pub(crate) mod ports;
+pub(crate) mod readers;
 pub(crate) mod secrets;
 pub(crate) mod sizing;

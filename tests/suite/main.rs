@@ -4,6 +4,7 @@
 //! | --- | --- | --- |
 //! | `cli` | exit codes, output forms, folders, user templates | nothing |
 //! | `golden` | every profile's render, compose and values; every invalid fixture's message | nothing |
+//! | `restarts` | which pod templates each kind of change alters: the restart table | nothing |
 //! | `injection` | no value can change the structure of the output | nothing |
 //! | `cluster` | apply, diff, wait, roll, status, delete, submit and ui (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
 //! | `security` | every rendered pod template against the restricted Pod Security Standard | nothing |
@@ -21,6 +22,7 @@ mod containers;
 mod e2e;
 mod golden;
 mod injection;
+mod restarts;
 mod schema;
 mod scripts;
 mod security;

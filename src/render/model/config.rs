@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::component::Component;
 use crate::spark::conf as spark_conf;
+use crate::spark::readers::readers;
 use crate::values::spec::{ClusterSpec, Recovery};
 
 /// Where the ConfigMap is mounted: `conf/spark-defaults.conf` and the launcher `bin/sparkup.sh`.
@@ -16,7 +17,8 @@ pub(crate) const SPARKUP_DIR: &str = "/etc/sparkup";
 pub(crate) const CONF_DIR: &str = "/etc/sparkup/conf";
 /// The role launcher every container runs with bash, whatever the image's entrypoint.
 pub(crate) const LAUNCHER: &str = include_str!("../../../templates/launcher.sh");
-/// Pods restart when the Spark configuration they read changes.
+/// On each pod template: a fingerprint of the configuration that role reads, so a change restarts
+/// only the roles that read it.
 pub(crate) const CONFIG_HASH_ANNOTATION: &str = "sparkup.io/config-hash";
 
 /// Spark's PrometheusServlet on every instance (master, worker, driver, applications), on the
@@ -34,8 +36,9 @@ pub(crate) struct Config {
     pub name: String,
     pub mount_path: &'static str,
     pub files: Vec<ConfigFile>,
-    /// A fingerprint of every file, so pods restart when what they read changes.
-    pub hash: String,
+    /// The properties of `spark-defaults.conf`, for the fingerprint of each role.
+    #[serde(skip)]
+    properties: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -57,11 +60,12 @@ impl Config {
             target: format!("{SPARKUP_DIR}/{path}"),
             content,
         };
+        let properties = spark_defaults(spec);
         let mut files = vec![
             file(
                 "spark-defaults.conf",
                 "conf/spark-defaults.conf",
-                spark_conf::render(&spark_defaults(spec)),
+                spark_conf::render(&properties),
             ),
             file("sparkup.sh", "bin/sparkup.sh", LAUNCHER.to_string()),
         ];
@@ -72,15 +76,47 @@ impl Config {
                 METRICS_PROPERTIES.to_string(),
             ));
         }
-        let hash = files
-            .iter()
-            .fold(FNV_OFFSET, |hash, f| fnv1a(hash, f.content.as_bytes()));
         Config {
             name: format!("{}-config", spec.name),
             mount_path: SPARKUP_DIR,
             files,
-            hash: format!("{hash:016x}"),
+            properties,
         }
+    }
+
+    /// A fingerprint of what `component` reads from the configuration: the launcher and the
+    /// metrics file, and the Spark properties its process reads, so that a setting only
+    /// applications read restarts no daemon, and a daemon's own restarts no driver.
+    pub(crate) fn fingerprint(&self, component: Component) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for file in self.files.iter().filter(|f| f.key != "spark-defaults.conf") {
+            hash.update(file.key.as_bytes());
+            hash.update([0]);
+            hash.update(file.content.as_bytes());
+            hash.update([0]);
+        }
+        for (key, value) in self.properties.iter().filter(|(k, _)| reads(component, k)) {
+            hash.update(key.as_bytes());
+            hash.update([0]);
+            hash.update(value.as_bytes());
+            hash.update([0]);
+        }
+        hash.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Whether `component`'s process reads the Spark property `key` (see `spark::readers`).
+pub(crate) fn reads(component: Component, key: &str) -> bool {
+    let readers = readers(key);
+    match component {
+        Component::Master => readers.master,
+        Component::Worker => readers.worker,
+        Component::History => readers.history,
+        Component::Connect | Component::Job => readers.applications,
     }
 }
 
@@ -196,14 +232,4 @@ fn event_log_url(dir: &str) -> String {
         true => dir.to_string(),
         false => format!("file:{dir}"),
     }
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-/// FNV-1a, 64 bit, continued from `hash`: a stable fingerprint of the configuration for the pod
-/// annotation.
-fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
-    bytes.iter().fold(hash, |hash, b| {
-        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }

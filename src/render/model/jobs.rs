@@ -117,7 +117,7 @@ pub(crate) fn job_template<'a>(
     let job_label = BTreeMap::from([(LABEL_JOB.to_string(), parts.key.to_string())]);
     let mut pod = Pod {
         labels: pod_labels(spec, Component::Job, &job_label),
-        annotations: pod_annotations(&EMPTY, config),
+        annotations: pod_annotations(&EMPTY, config, Component::Job),
         containers: vec![driver],
         init_containers: (1..=job.workers)
             .map(|i| extra_worker(cluster, i))
@@ -133,7 +133,7 @@ pub(crate) fn job_template<'a>(
     pod.with_auth_secret(spec);
     let mut secret_conf = spec.secret_conf.clone();
     secret_conf.extend(job.secret_conf.clone());
-    pod.with_secret_conf(&secret_conf);
+    pod.with_secret_conf(&secret_conf, Component::Job);
     super::metrics::scrape_annotations(spec, &mut pod, Component::Job);
     JobTemplate {
         name: parts.name,

@@ -134,7 +134,9 @@ impl<'a> Context<'a> {
             .collect();
         for workload in &mut workloads {
             workload.pod.with_auth_secret(spec);
-            workload.pod.with_secret_conf(&spec.secret_conf);
+            workload
+                .pod
+                .with_secret_conf(&spec.secret_conf, workload.component);
             metrics::scrape_annotations(spec, &mut workload.pod, workload.component);
         }
         Context {

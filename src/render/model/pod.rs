@@ -13,7 +13,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
 use super::component::{Component, Port};
-use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR};
+use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR, reads};
 use crate::spark::sizing::master_heap_mib;
 use crate::values::quantity::MIB;
 use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Resources, SecretKeyRef};
@@ -159,7 +159,7 @@ impl<'a> Pod<'a> {
         scratch.dedup();
         Pod {
             labels: pod_labels(spec, parts.component, parts.labels),
-            annotations: pod_annotations(parts.annotations, config),
+            annotations: pod_annotations(parts.annotations, config, parts.component),
             containers: vec![container],
             init_containers: Vec::new(),
             restart_policy: None,
@@ -181,14 +181,23 @@ impl<'a> Pod<'a> {
             .for_each(Container::escape_for_kubelet);
     }
 
-    /// Every container gets the Spark properties of `secret_conf` from their Secrets, as
-    /// variables the launcher writes into its private copy of the configuration: the values are
-    /// in no ConfigMap, argument or rendered text.
-    pub(crate) fn with_secret_conf(&mut self, secret_conf: &BTreeMap<String, SecretKeyRef>) {
+    /// Every container gets the Spark properties of `secret_conf` that its role reads from their
+    /// Secrets, as variables the launcher writes into its private copy of the configuration: the
+    /// values are in no ConfigMap, argument or rendered text, and a daemon holds only the
+    /// credentials it uses.
+    pub(crate) fn with_secret_conf(
+        &mut self,
+        secret_conf: &BTreeMap<String, SecretKeyRef>,
+        component: Component,
+    ) {
+        let secret_conf: BTreeMap<&String, &SecretKeyRef> = secret_conf
+            .iter()
+            .filter(|(key, _)| reads(component, key))
+            .collect();
         if secret_conf.is_empty() {
             return;
         }
-        let names: Vec<&str> = secret_conf.keys().map(String::as_str).collect();
+        let names: Vec<&str> = secret_conf.keys().map(|k| k.as_str()).collect();
         let mut vars = vec![EnvVar {
             name: SECRET_CONF_ENV.into(),
             value: Some(names.join(" ")),
@@ -241,9 +250,10 @@ pub(crate) fn pod_labels(
 pub(crate) fn pod_annotations(
     extra: &BTreeMap<String, String>,
     config: &Config,
+    component: Component,
 ) -> BTreeMap<String, String> {
     let mut annotations = extra.clone();
-    annotations.insert(CONFIG_HASH_ANNOTATION.into(), config.hash.clone());
+    annotations.insert(CONFIG_HASH_ANNOTATION.into(), config.fingerprint(component));
     annotations
 }
 

@@ -126,7 +126,11 @@ async fn the_wait_lasts_until_no_pod_of_the_previous_revision_is_left() {
     fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 2, "workers": []}));
     let (cluster, objects) = objects(
         "dev",
-        &["workers.replicas=2", "sparkConf.spark.executor.memory=512m"],
+        // A setting the workers read: their pods restart (one only applications read would not).
+        &[
+            "workers.replicas=2",
+            "sparkConf.spark.worker.cleanup.enabled=true",
+        ],
     );
     bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
