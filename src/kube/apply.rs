@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::{StreamExt, stream};
+use serde_json::Value;
 
 use super::client::CONCURRENCY;
 use super::client::{ApiServer, ApplyMode, KubeError};
@@ -53,8 +54,27 @@ pub async fn apply(
     objects: &[Object],
     opts: ApplyOptions,
 ) -> Result<ApplyReport, KubeError> {
+    let exists = api.namespace_exists(&spec.namespace).await?;
+    let mode = ApplyMode {
+        dry_run: false,
+        force: opts.force_conflicts,
+    };
+    if exists {
+        // All or nothing: a conflict, an admission refusal or a validation error on any object
+        // ends the apply here, before the first write. (In a namespace that does not exist yet
+        // the server cannot dry-run anything, and nothing is running there to lose.)
+        let dry_run = ApplyMode {
+            dry_run: true,
+            ..mode
+        };
+        apply_all(api, objects, dry_run, opts.concurrency)
+            .await
+            .map_err(|e| KubeError::Refused(Box::new(e)))?;
+    } else {
+        api.create_namespace(&spec.namespace).await?;
+    }
     let mut report = ApplyReport {
-        namespace_created: ensure_namespace(api, &spec.namespace).await?,
+        namespace_created: !exists,
         ..Default::default()
     };
     let recorded = if report.namespace_created {
@@ -66,10 +86,6 @@ pub async fn apply(
     // The parent names old and new kinds before anything changes, so an interrupted apply still
     // knows where to look for what it must prune.
     let all_kinds: BTreeSet<String> = recorded.union(&current).cloned().collect();
-    let mode = ApplyMode {
-        dry_run: false,
-        force: opts.force_conflicts,
-    };
     apply_parent(api, spec, &all_kinds, mode).await?;
     report.secret_created = ensure_auth_secret(api, spec).await?;
 
@@ -162,13 +178,20 @@ async fn ensure_auth_secret(
     Ok(Some(format!("Secret/{name}")))
 }
 
-/// Creates the namespace if it does not exist; true when it was created.
-async fn ensure_namespace(api: &ApiServer, namespace: &str) -> Result<bool, KubeError> {
-    if api.namespace_exists(namespace).await? {
-        return Ok(false);
-    }
-    api.create_namespace(namespace).await?;
-    Ok(true)
+/// Sends every object at once (a dry run needs no order), `concurrency` at a time; the first
+/// refusal, after every request has ended.
+async fn apply_all(
+    api: &ApiServer,
+    objects: &[Object],
+    mode: ApplyMode,
+    concurrency: usize,
+) -> Result<(), KubeError> {
+    let results: Vec<Result<Value, KubeError>> = stream::iter(objects)
+        .map(|object| api.apply(object.kind_info(), &object.value, mode))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().try_for_each(|r| r.map(|_| ()))
 }
 
 async fn apply_parent(

@@ -58,14 +58,18 @@ async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
         .await
         .unwrap();
     assert!(!report.namespace_created && report.pruned.is_empty());
+    // The writes: an apply into an existing namespace first dry-runs every object.
     let patches = |seen: &[fake::Seen]| -> Vec<(String, Option<Value>)> {
         seen.iter()
-            .filter(|s| s.method == Method::PATCH)
+            .filter(|s| s.method == Method::PATCH && !s.uri.contains("dryRun"))
             .map(|s| (s.uri.clone(), s.body.clone()))
             .collect()
     };
     assert_eq!(patches(&first), patches(&fake.state().seen));
+    let dry_runs = fake.lines().iter().filter(|l| l.contains("dryRun")).count();
+    assert_eq!(dry_runs, 11, "every object dry-run before the first write");
 
+    fake.clear_seen();
     let changes = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
         .await
         .unwrap();
@@ -95,8 +99,11 @@ async fn force_conflicts_is_sent_as_force() {
         .collect();
     assert!(!patches.is_empty());
     for line in patches {
+        let mut params = query_params(&line);
+        // The dry run of every object before the first write is forced as the apply is.
+        params.retain(|p| *p != "dryRun=All");
         assert_eq!(
-            query_params(&line),
+            params,
             [
                 "fieldManager=sparkup",
                 "fieldValidation=Strict",
@@ -124,7 +131,10 @@ async fn only_a_field_another_manager_changed_conflicts_and_force_takes_it_over(
     let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
         .await
         .unwrap_err();
-    match &err {
+    let KubeError::Refused(err) = &err else {
+        panic!("refused by the dry run before any write: {err}");
+    };
+    match err.as_ref() {
         KubeError::Conflict { object, conflicts } => {
             assert_eq!(object, "Deployment/spark-worker");
             assert_eq!(conflicts, &[".spec.replicas (owned by kubectl-scale)"]);

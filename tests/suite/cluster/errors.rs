@@ -43,18 +43,14 @@ async fn a_conflict_names_fields_and_managers_and_nothing_is_pruned() {
     let message = "Apply failed with 2 conflicts: conflicts with \"kubectl-edit\" using apps/v1:\n- .spec.replicas\n- .spec.template.spec.containers[name=\"spark\"].resources.limits.memory";
     let (fake, err) = apply_answered_409("spark-worker", message).await;
     insta::assert_snapshot!(err.to_string());
-    assert!(matches!(err, KubeError::Conflict { .. }));
+    assert!(matches!(&err, KubeError::Refused(e) if matches!(**e, KubeError::Conflict { .. })));
+    // Refused by the dry run of every object before the first write: nothing was written.
     let lines = fake.lines();
-    let failed_at = lines
+    let writes: Vec<&String> = lines
         .iter()
-        .position(|l| l.contains("deployments/spark-worker"))
-        .unwrap();
-    assert_eq!(
-        failed_at,
-        lines.len() - 1,
-        "nothing after the failed apply: {lines:#?}"
-    );
-    assert!(!lines.iter().any(|l| l.starts_with("DELETE")));
+        .filter(|l| !l.starts_with("GET") && !l.contains("dryRun=All"))
+        .collect();
+    assert!(writes.is_empty(), "{lines:#?}");
 }
 
 #[tokio::test]
@@ -183,7 +179,48 @@ async fn a_pod_monitor_without_its_crd_is_a_clear_error() {
     assert!(err.to_string().contains(expected), "{err}");
     assert!(
         err.to_string()
-            .starts_with("cannot apply PodMonitor/spark-master: 404"),
+            .starts_with("cannot dry-run apply PodMonitor/spark-master: 404"),
         "{err}"
     );
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+}
+
+/// A refusal on the last stage, after the configuration and the workloads that would change:
+/// the dry run of every object before the first write refuses it, and every earlier object is
+/// as it was (seen on a real server: a refused CronJob after every Deployment had rolled).
+#[tokio::test]
+async fn a_refusal_on_the_last_stage_changes_nothing() {
+    let job = [
+        "jobs.nightly.app=/code/etl.py",
+        "jobs.nightly.schedule=@daily",
+    ];
+    let (fake, api, _, _) = super::applied("dev", &job).await;
+    let before = fake.state().objects.clone();
+    let cronjob = "/apis/batch/v1/namespaces/default/cronjobs/spark-nightly";
+    fake.fail(
+        Method::PATCH,
+        cronjob,
+        422,
+        "admission webhook \"policy.example.com\" denied the request: schedules must be UTC",
+    );
+    fake.clear_seen();
+    let mut changed: Vec<&str> = job.to_vec();
+    changed.extend([
+        "workers.replicas=3",
+        "sparkConf.spark.worker.cleanup.enabled=true",
+    ]);
+    let (cluster, objects) = objects("dev", &changed);
+    let err = bounded(k8s::apply(&api, &cluster.spec, &objects, serial()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("denied the request"), "{text}");
+    assert!(text.contains("nothing was changed"), "{text}");
+    assert_eq!(fake.state().objects, before, "every object as it was");
+    for line in fake.lines() {
+        assert!(
+            line.starts_with("GET") || line.contains("dryRun=All"),
+            "a write: {line}"
+        );
+    }
 }
