@@ -24,6 +24,9 @@ pub(crate) struct ApplyArgs {
     /// Also prune PersistentVolumeClaims that are no longer rendered (deletes their data)
     #[arg(long)]
     pub(crate) prune_pvcs: bool,
+    /// Replace a master without recovery even while applications run on it: they are lost
+    #[arg(long)]
+    pub(crate) lose_running_applications: bool,
     /// Show what would change and change nothing
     #[arg(long)]
     pub(crate) dry_run: bool,
@@ -52,6 +55,7 @@ pub(super) async fn apply_command(
     let opts = ApplyOptions {
         force_conflicts: args.force_conflicts,
         prune_pvcs: args.prune_pvcs,
+        lose_running_applications: args.lose_running_applications,
         ..Default::default()
     };
     let report = kube::apply(api, spec, objects, opts).await?;

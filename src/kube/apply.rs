@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::client::CONCURRENCY;
 use super::client::{ApiServer, ApplyMode, KubeError};
-use super::inventory;
+use super::{guard, inventory};
 use crate::render::Object;
 use crate::render::owned::applyset_parent;
 use crate::values::ClusterSpec;
@@ -22,6 +22,8 @@ use crate::values::ClusterSpec;
 pub struct ApplyOptions {
     pub force_conflicts: bool,
     pub prune_pvcs: bool,
+    /// Replace a master without recovery even while it runs applications, which are lost.
+    pub lose_running_applications: bool,
     /// Objects of one stage in flight at once.
     pub concurrency: usize,
 }
@@ -31,6 +33,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             force_conflicts: false,
             prune_pvcs: false,
+            lose_running_applications: false,
             concurrency: CONCURRENCY,
         }
     }
@@ -67,9 +70,14 @@ pub async fn apply(
             dry_run: true,
             ..mode
         };
-        apply_all(api, objects, dry_run, opts.concurrency)
+        let dry_runs = apply_all(api, objects, dry_run, opts.concurrency)
             .await
             .map_err(|e| KubeError::Refused(Box::new(e)))?;
+        if !opts.lose_running_applications
+            && guard::master_restarts(api, objects, &dry_runs).await?
+        {
+            guard::check_running_applications(api, spec).await?;
+        }
     } else {
         api.create_namespace(&spec.namespace).await?;
     }
@@ -178,20 +186,20 @@ async fn ensure_auth_secret(
     Ok(Some(format!("Secret/{name}")))
 }
 
-/// Sends every object at once (a dry run needs no order), `concurrency` at a time; the first
-/// refusal, after every request has ended.
+/// Sends every object at once (a dry run needs no order), `concurrency` at a time: the server's
+/// answers in the objects' order, or the first refusal, after every request has ended.
 async fn apply_all(
     api: &ApiServer,
     objects: &[Object],
     mode: ApplyMode,
     concurrency: usize,
-) -> Result<(), KubeError> {
+) -> Result<Vec<Value>, KubeError> {
     let results: Vec<Result<Value, KubeError>> = stream::iter(objects)
         .map(|object| api.apply(object.kind_info(), &object.value, mode))
         .buffered(concurrency.max(1))
         .collect()
         .await;
-    results.into_iter().try_for_each(|r| r.map(|_| ()))
+    results.into_iter().collect()
 }
 
 async fn apply_parent(

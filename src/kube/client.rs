@@ -90,6 +90,9 @@ pub enum KubeError {
     /// The wait ran out of time: the objects were applied, Spark was not up yet.
     #[error("{0}")]
     TimedOut(String),
+    /// The apply would lose running applications; nothing was written.
+    #[error("{0}")]
+    WouldLose(String),
     /// The server's dry run of an object refused it before anything was written.
     #[error(
         "{0}\nnothing was changed: the server's dry run of every object, before the first write, refused this one"

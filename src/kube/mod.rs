@@ -12,6 +12,7 @@ mod connect;
 mod delete;
 mod diff;
 mod forward;
+mod guard;
 mod inventory;
 mod plan;
 mod pods;

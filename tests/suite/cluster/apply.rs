@@ -204,3 +204,55 @@ async fn characters_yaml_reads_otherwise_reach_the_object_exactly() {
     let value = env.iter().find(|v| v["name"] == "NOTE").unwrap()["value"].clone();
     assert_eq!(value, note);
 }
+
+/// Replacing a master without recovery loses its running applications: apply names them and
+/// changes nothing, unless told to go ahead; a change the master does not read goes through.
+#[tokio::test]
+async fn a_master_restart_that_would_lose_running_applications_is_refused() {
+    let (fake, api, _, _) = applied("dev", &[]).await;
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 1, "workers": [],
+        "activeapps": [{"id": "app-20261204-0001", "name": "etl"}]}));
+    let before = fake.state().objects.clone();
+    // An application setting: no daemon restarts, the apply goes through.
+    let (cluster, desired) = objects("dev", &["sparkConf.spark.executor.memory=512m"]);
+    bounded(k8s::apply(&api, &cluster.spec, &desired, serial()))
+        .await
+        .unwrap();
+    // A master setting: the master's pod would be replaced.
+    let before_master = fake.state().objects.clone();
+    assert_ne!(before, before_master, "the ConfigMap changed");
+    let (cluster, desired) = objects("dev", &["sparkConf.spark.deploy.spreadOut=false"]);
+    let err = bounded(k8s::apply(&api, &cluster.spec, &desired, serial()))
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, KubeError::WouldLose(_)), "{text}");
+    assert!(text.contains("app-20261204-0001 (etl)"), "{text}");
+    assert!(text.contains("--lose-running-applications"), "{text}");
+    assert_eq!(fake.state().objects, before_master, "nothing was changed");
+    let go_ahead = ApplyOptions {
+        lose_running_applications: true,
+        ..serial()
+    };
+    bounded(k8s::apply(&api, &cluster.spec, &desired, go_ahead))
+        .await
+        .unwrap();
+    // With recovery on the running master and the new one, the applications come back.
+    let recovery = [
+        "master.recovery=filesystem",
+        "master.recoveryDirectory=/data/recovery",
+        "storage[0].name=data",
+        "storage[0].mountPath=/data",
+        "storage[0].size=1Gi",
+    ];
+    let (cluster, desired) = objects("dev", &recovery);
+    bounded(k8s::apply(&api, &cluster.spec, &desired, go_ahead))
+        .await
+        .unwrap();
+    let mut more = recovery.to_vec();
+    more.push("sparkConf.spark.deploy.spreadOut=true");
+    let (cluster, desired) = objects("dev", &more);
+    bounded(k8s::apply(&api, &cluster.spec, &desired, serial()))
+        .await
+        .unwrap();
+}

@@ -1,0 +1,103 @@
+//! Before an apply writes anything: would it replace a master that runs applications it cannot
+//! give back?
+//!
+//! A standalone master keeps its applications in memory unless recovery is on
+//! (`spark.deploy.recoveryMode=FILESYSTEM`, `master.recovery: filesystem`). A new master pod
+//! without it starts empty: every running driver loses its executors and waits for a master
+//! that will never know it. So when the master's pod template changes, and the live master or
+//! the new one has no recovery, `apply` reads the master's `/json/` and refuses while
+//! applications run, naming them, unless told to go ahead.
+
+use serde_json::Value;
+
+use super::client::{ApiServer, KubeError};
+use super::plan::normalize;
+use crate::render::{Component, Object};
+use crate::values::ClusterSpec;
+use crate::values::spec::Recovery;
+
+/// The master's workload among `objects` and the server's dry run of each, in the same order:
+/// whether applying them replaces the master's pod.
+pub(crate) async fn master_restarts(
+    api: &ApiServer,
+    objects: &[Object],
+    dry_runs: &[Value],
+) -> Result<bool, KubeError> {
+    let Some((object, dry_run)) = objects.iter().zip(dry_runs).find(|(o, _)| {
+        o.role() == Some(Component::Master) && o.value.pointer("/spec/template").is_some()
+    }) else {
+        return Ok(false);
+    };
+    let Some(live) = api.get_object(object).await? else {
+        return Ok(false);
+    };
+    let template = |v: &Value| normalize(v).pointer("/spec/template").cloned();
+    Ok(template(&live) != template(dry_run))
+}
+
+/// Refuses to replace a master without recovery on both sides while it runs applications.
+pub(crate) async fn check_running_applications(
+    api: &ApiServer,
+    spec: &ClusterSpec,
+) -> Result<(), KubeError> {
+    if spec.master.recovery == Recovery::Filesystem && live_recovery(api, spec).await? {
+        return Ok(());
+    }
+    let master = Component::Master.object_name(&spec.name);
+    let json = match api
+        .proxy_get(&spec.namespace, &master, "http", "/json/")
+        .await
+    {
+        Ok(json) => json,
+        // No master answering (no ready endpoint, no Service): nothing it could lose.
+        Err(KubeError::Api {
+            code: 503 | 404, ..
+        }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let running: Vec<String> = json["activeapps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|app| {
+            format!(
+                "{} ({})",
+                app["id"].as_str().unwrap_or("?"),
+                app["name"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    if running.is_empty() {
+        return Ok(());
+    }
+    Err(KubeError::WouldLose(format!(
+        "this apply replaces the master's pod, and without recovery on both the running master \
+         and the new one (master.recovery: filesystem) a new master does not know the {} running \
+         application(s), which are lost: {}. Nothing was changed: wait for them to finish, or \
+         run again with --lose-running-applications",
+        running.len(),
+        running.join(", ")
+    )))
+}
+
+/// Whether the running master was started with recovery: its ConfigMap says so.
+async fn live_recovery(api: &ApiServer, spec: &ClusterSpec) -> Result<bool, KubeError> {
+    let kind = crate::render::kinds::kind_info("v1", "ConfigMap").expect("ConfigMap is known");
+    let name = format!("{}-config", spec.name);
+    let live = api
+        .get(
+            kind,
+            Some(&spec.namespace),
+            &name,
+            "read the live configuration",
+        )
+        .await?;
+    Ok(live
+        .as_ref()
+        .and_then(|c| c.pointer("/data/spark-defaults.conf"))
+        .and_then(Value::as_str)
+        .is_some_and(|conf| {
+            conf.lines()
+                .any(|l| l.trim() == "spark.deploy.recoveryMode FILESYSTEM")
+        }))
+}
