@@ -124,6 +124,9 @@ fn dry_run_report(changes: &[Change], prune_pvcs: bool) -> String {
         };
         text.push_str(&line);
         text.push('\n');
+        if let Some(r) = &change.restart {
+            text.push_str(&format!("          restarts {}: {}\n", r.pods, r.cost));
+        }
     }
     text.push_str(&format!(
         "{} (dry run: nothing was changed)\n",

@@ -113,6 +113,17 @@ pub fn diff_text(changes: &[Change], opts: DiffOptions) -> Result<String, Error>
     for change in changes {
         out.push_str(&unified(change, opts)?);
     }
+    for change in changes {
+        if let Some(r) = &change.restart {
+            out.push_str(&format!(
+                "restarts {} ({}): {}; {}\n",
+                change.id(),
+                r.role,
+                r.pods,
+                r.cost
+            ));
+        }
+    }
     out.push_str(&format!("{}\n", Summary::of(changes)));
     Ok(out)
 }
@@ -130,6 +141,7 @@ pub fn diff_json(changes: &[Change], opts: DiffOptions) -> Result<String, Error>
             "kind": change.kind.kind,
             "name": change.name,
             "diff": unified(change, plain)?,
+            "restart": change.restart,
         }));
     }
     let report = json!({ "summary": Summary::of(changes), "changes": items });
@@ -154,6 +166,7 @@ mod tests {
             before: Some(live.clone()),
             after: Some(live),
             stale_pods: Vec::new(),
+            restart: None,
         };
         let (before, after) = mask(&change, false);
         for side in [before.unwrap(), after.unwrap()] {

@@ -37,6 +37,8 @@ pub struct Change {
     pub after: Option<Value>,
     /// Pods of a ReplicationController that run an older template: apply replaces them.
     pub stale_pods: Vec<String>,
+    /// The running pods this change replaces, and what that costs.
+    pub restart: Option<super::restarts::Restart>,
 }
 
 impl Change {
@@ -165,6 +167,7 @@ pub async fn plan(
         name: member.name,
         after: None,
         stale_pods: Vec::new(),
+        restart: None,
     }));
     // A ReplicationController keeps its pods on the old template: that drift is a change too.
     for stale in stale_pods(api, objects).await? {
@@ -172,6 +175,7 @@ pub async fn plan(
             change.stale_pods = stale.pods;
         }
     }
+    super::restarts::mark(api, spec, &mut changes).await?;
     Ok(changes)
 }
 
@@ -183,6 +187,7 @@ fn create(object: &Object, after: Value) -> Change {
         before: None,
         after: Some(normalize(&after)),
         stale_pods: Vec::new(),
+        restart: None,
     }
 }
 
@@ -216,6 +221,7 @@ async fn compare(
                 before: Some(before),
                 after: Some(after),
                 stale_pods: Vec::new(),
+                restart: None,
             }
         }
     })

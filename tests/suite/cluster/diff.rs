@@ -123,3 +123,60 @@ async fn diff_exits_1_before_an_apply_and_0_after_it() {
     let after = diff();
     assert_eq!(after.code, Some(0), "{}", after.stderr);
 }
+
+/// diff names what each change restarts and what that costs: an application setting restarts
+/// no daemon; a master setting replaces the master's pod, whose running applications are lost
+/// without recovery; a worker setting rolls the workers, whose executors stop.
+#[tokio::test]
+async fn diff_says_what_restarts_and_what_it_costs() {
+    let (fake, api, _, _) = applied("dev", &["workers.replicas=2"]).await;
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 2,
+        "activeapps": [{"id": "app-1", "name": "etl"}],
+        "workers": [{"coresused": 1}, {"coresused": 0}]}));
+    let restarts = |sets: &[&str]| {
+        let mut all = vec!["workers.replicas=2"];
+        all.extend_from_slice(sets);
+        let (cluster, objects) = objects("dev", &all);
+        let api = &api;
+        async move {
+            let changes = bounded(k8s::plan(api, &cluster.spec, &objects, Default::default()))
+                .await
+                .unwrap();
+            let text = k8s::diff_text(&changes, DiffOptions::default()).unwrap();
+            let json = k8s::diff_json(&changes, DiffOptions::default()).unwrap();
+            let lines: Vec<String> = text
+                .lines()
+                .filter(|l| l.starts_with("restarts "))
+                .map(str::to_string)
+                .collect();
+            (lines, json)
+        }
+    };
+    let (lines, _) = restarts(&["sparkConf.spark.executor.memory=512m"]).await;
+    assert!(lines.is_empty(), "{lines:?}");
+    let (lines, json) = restarts(&["sparkConf.spark.deploy.spreadOut=false"]).await;
+    assert_eq!(
+        lines,
+        [
+            "restarts Deployment/spark-master (master): its pod; 1 running application(s) are lost \
+          (no master.recovery): apply refuses without --lose-running-applications"
+        ]
+    );
+    let json: Value = serde_json::from_str(&json).unwrap();
+    let master = json["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "spark-master" && c["kind"] == "Deployment")
+        .unwrap();
+    assert_eq!(master["restart"]["role"], "master", "{master}");
+    let (lines, _) = restarts(&["sparkConf.spark.worker.cleanup.enabled=true"]).await;
+    assert_eq!(
+        lines,
+        [
+            "restarts Deployment/spark-worker (worker): 2 pod(s), one at a time; executors on 1 \
+          core(s) in use stop; their tasks run again elsewhere (workers.decommission moves \
+          blocks first)"
+        ]
+    );
+}
