@@ -31,6 +31,21 @@ pub(crate) static ONE_CLUSTER: std::sync::Mutex<()> = std::sync::Mutex::new(());
 const MASTER: u8 = 2;
 const DRIVER: u8 = 100;
 const DECOM_DRIVER: u8 = 101;
+const SLOW_DRIVER: u8 = 102;
+
+/// A job long enough to outlive a master restart: 24 tasks of a second each.
+const SLOW_APP: &str = r#"
+import time
+from pyspark.sql import SparkSession
+
+spark = SparkSession.builder.appName("outlives-the-master").getOrCreate()
+def slow(x):
+    time.sleep(1)
+    return x * x
+total = spark.sparkContext.parallelize(range(1, 25), 24).map(slow).sum()
+print("SLOW", total)
+spark.stop()
+"#;
 pub(crate) const WORKERS: usize = 2;
 pub(crate) const WAIT: Duration = Duration::from_secs(120);
 /// Sum of squares of 1..=1000: n(n+1)(2n+1)/6.
@@ -251,6 +266,7 @@ fn rendered_manifests_form_a_working_spark_cluster() {
     net.add_host("master", MASTER);
     net.add_host("driver", DRIVER);
     net.add_host("decom", DECOM_DRIVER);
+    net.add_host("slow", SLOW_DRIVER);
     for i in 0..WORKERS {
         net.add_host(&format!("worker{i}"), worker_host(i));
     }
@@ -384,7 +400,23 @@ fn rendered_manifests_form_a_working_spark_cluster() {
             && alive(j) == WORKERS
     });
 
-    // A restarted master recovers its workers from the recovery directory on the claim.
+    // A restarted master recovers its workers from the recovery directory on the claim, and an
+    // application that was running when the master went finishes with the right result.
+    let slow = dir.join("slow.py");
+    std::fs::write(&slow, SLOW_APP).unwrap();
+    cluster.start_pod(
+        "slow",
+        true,
+        SLOW_DRIVER,
+        vec!["submit".into(), slow.display().to_string()],
+    );
+    cluster.wait_for("the long job running", |j| {
+        j["activeapps"].as_array().is_some_and(|apps| {
+            apps.iter()
+                .any(|a| a["name"] == "outlives-the-master" && a["state"] == "RUNNING")
+        })
+    });
+    std::thread::sleep(Duration::from_secs(3));
     cluster.net.kill("master");
     let restart = Instant::now();
     cluster.start_master();
@@ -393,6 +425,23 @@ fn rendered_manifests_form_a_working_spark_cluster() {
     });
     println!(
         "master restart to all workers ALIVE: {:.1} s",
+        restart.elapsed().as_secs_f64()
+    );
+    let slow_log = dir.join("slow.log");
+    wait_for_log(&cluster, &slow_log, "SLOW ");
+    let output = std::fs::read_to_string(&slow_log).unwrap();
+    // The sum of squares of 1..=24.
+    assert!(output.contains("SLOW 4900"), "{output}\n{}", cluster.logs());
+    cluster.wait_for("the recovered master to know the application", |j| {
+        let known = |key: &str| {
+            j[key]
+                .as_array()
+                .is_some_and(|apps| apps.iter().any(|a| a["name"] == "outlives-the-master"))
+        };
+        known("activeapps") || known("completedapps")
+    });
+    println!(
+        "a job running across a master restart finished: {:.1} s after the restart",
         restart.elapsed().as_secs_f64()
     );
     assert!(
