@@ -14,6 +14,7 @@ mod apps;
 mod auth;
 pub(crate) mod netns;
 pub(crate) mod pods;
+mod rolls;
 mod secrets;
 
 use std::path::{Path, PathBuf};
