@@ -55,17 +55,8 @@ pub(crate) async fn check_running_applications(
         }) => return Ok(()),
         Err(e) => return Err(e),
     };
-    let running: Vec<String> = json["activeapps"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|app| {
-            format!(
-                "{} ({})",
-                app["id"].as_str().unwrap_or("?"),
-                app["name"].as_str().unwrap_or("?")
-            )
-        })
+    let running: Vec<String> = crate::spark::master::active_apps(&json)
+        .map(|app| format!("{} ({})", app.id, app.name))
         .collect();
     if running.is_empty() {
         return Ok(());

@@ -21,7 +21,7 @@ mod binary;
 mod delete;
 mod diff;
 mod errors;
-mod fake;
+pub(crate) mod fake;
 mod roll;
 mod secrets;
 mod status;

@@ -14,7 +14,7 @@ use super::pod::{
 };
 use super::probes;
 use crate::values::Cluster;
-use crate::values::spec::{ClusterSpec, ServiceType, WorkloadKind};
+use crate::values::spec::{ClusterSpec, Resources, ServiceType, WorkloadKind};
 
 /// One workload: the master, the workers, the history server or the Connect server.
 #[derive(Debug, Serialize)]
@@ -83,22 +83,7 @@ pub(crate) fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> 
             format!("{}m", cluster.sizing.master_heap_mib),
         ),
     ];
-    let (readiness, liveness) = probes::of(Component::Master);
-    let container = Container {
-        name: "spark".into(),
-        command: launcher_command(),
-        args: vec![Component::Master.as_str().into()],
-        env: container_env(&env, &spec.env),
-        env_from: env_from(&spec.env_from),
-        ports: Component::Master.ports(spec),
-        resources: &m.resources,
-        readiness,
-        liveness,
-        startup: None,
-        scratch: vec![("tmp".into(), LOCAL_DIR)],
-        restart_policy: None,
-        config_maps: Vec::new(),
-    };
+    let container = daemon_container(spec, Component::Master, &env, &m.resources);
     let parts = PodParts {
         component: Component::Master,
         labels: &m.pod_labels,
@@ -117,6 +102,32 @@ pub(crate) fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> 
         strategy: Strategy::Recreate,
         selector: Component::Master.selector(&spec.name),
         pod: Pod::single(spec, config, container, parts),
+    }
+}
+
+/// The one container of a daemon that needs nothing but its role's name (the master, the
+/// history server): the launcher in that role, its ports, probes and scratch space.
+fn daemon_container<'a>(
+    spec: &ClusterSpec,
+    component: Component,
+    env: &[(&str, String)],
+    resources: &'a Resources,
+) -> Container<'a> {
+    let (readiness, liveness) = probes::of(component);
+    Container {
+        name: "spark".into(),
+        command: launcher_command(),
+        args: vec![component.as_str().into()],
+        env: container_env(env, &spec.env),
+        env_from: env_from(&spec.env_from),
+        ports: component.ports(spec),
+        resources,
+        readiness,
+        liveness,
+        startup: None,
+        scratch: vec![("tmp".into(), LOCAL_DIR)],
+        restart_policy: None,
+        config_maps: Vec::new(),
     }
 }
 
@@ -215,22 +226,7 @@ pub(crate) fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
     if let Some(heap) = heap_mib(&h.resources) {
         env.push(("SPARK_DAEMON_MEMORY", format!("{heap}m")));
     }
-    let (readiness, liveness) = probes::of(Component::History);
-    let container = Container {
-        name: "spark".into(),
-        command: launcher_command(),
-        args: vec![Component::History.as_str().into()],
-        env: container_env(&env, &spec.env),
-        env_from: env_from(&spec.env_from),
-        ports: Component::History.ports(spec),
-        resources: &h.resources,
-        readiness,
-        liveness,
-        startup: None,
-        scratch: vec![("tmp".into(), LOCAL_DIR)],
-        restart_policy: None,
-        config_maps: Vec::new(),
-    };
+    let container = daemon_container(spec, Component::History, &env, &h.resources);
     server(spec, Component::History, config, container)
 }
 

@@ -119,6 +119,11 @@ fn a_job_outlives_a_change_of_settings_and_a_roll_of_every_worker() {
         })
     });
 
+    // Without recovery, apply refuses to replace this master while the job runs: the API
+    // server's service proxy answers with the real master's /json/ (the fake's, with what the
+    // master said), and nothing is changed.
+    refuses_to_lose(&cluster);
+
     // The roll, as a Deployment with maxUnavailable 1 and a disruption budget does it: a new
     // worker from the new template, then the old one stopped with SIGTERM; the next after it
     // has gone.
@@ -159,4 +164,46 @@ fn a_job_outlives_a_change_of_settings_and_a_roll_of_every_worker() {
         started.elapsed().as_secs_f64()
     );
     drop(cluster);
+}
+
+/// `apply` of a change that replaces the master, against a fake API server holding the
+/// applied cluster and answering the service proxy with the running master's own `/json/`:
+/// refused, naming the running application, nothing changed.
+fn refuses_to_lose(cluster: &Cluster) {
+    use sparkup::kube as k8s;
+    let json = super::master_json(&cluster.net).expect("the master's /json/");
+    let app_id = json["activeapps"][0]["id"].as_str().unwrap().to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let fake = crate::cluster::fake::Fake::new().with_namespace("default");
+        let api = fake.api().await;
+        let load = |extra: &[&str]| {
+            let mut sets = BASE.to_vec();
+            sets.extend_from_slice(extra);
+            let cluster = crate::common::load("dev", &sets);
+            let objects = sparkup::render::render(&cluster, &Default::default()).unwrap();
+            (cluster, objects)
+        };
+        let serial = k8s::ApplyOptions {
+            concurrency: 1,
+            ..Default::default()
+        };
+        let (applied, objects) = load(&[]);
+        k8s::apply(&api, &applied.spec, &objects, serial)
+            .await
+            .unwrap();
+        fake.state().spark = Some(json.clone());
+        let before = fake.state().objects.clone();
+        let (changed, objects) = load(&["sparkConf.spark.deploy.spreadOut=false"]);
+        let err = k8s::apply(&api, &changed.spec, &objects, serial)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, k8s::KubeError::WouldLose(_)), "{err}");
+        assert!(err.to_string().contains(&app_id), "{err}");
+        assert_eq!(fake.state().objects, before, "nothing was changed");
+        println!("apply refused to replace the master of {app_id}");
+    });
 }
