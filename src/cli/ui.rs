@@ -25,7 +25,7 @@ pub struct UiArgs {
     #[command(flatten)]
     pub kube: KubeArgs,
     /// Which UI
-    #[arg(value_enum, default_value = "master")]
+    #[arg(value_enum, default_value_t = UiName::Master)]
     pub which: UiName,
     /// Local port on 127.0.0.1 (default: the UI's own port; 0 picks a free one)
     #[arg(long, value_name = "PORT")]

@@ -11,6 +11,7 @@ mod client;
 mod connect;
 mod delete;
 mod diff;
+mod error;
 mod forward;
 mod guard;
 mod inventory;
