@@ -71,6 +71,9 @@ pub(super) async fn apply_command(
     for id in &report.applied {
         text.push_str(&format!("applied {id}\n"));
     }
+    for id in &report.unchanged {
+        text.push_str(&format!("unchanged {id}\n"));
+    }
     for id in &report.pruned {
         text.push_str(&format!("pruned  {id}\n"));
     }

@@ -13,8 +13,11 @@ use serde_json::Value;
 
 use super::client::CONCURRENCY;
 use super::client::{ApiServer, ApplyMode, KubeError};
+use super::plan::normalize;
 use super::{guard, inventory};
+use crate::json::str_at;
 use crate::render::Object;
+use crate::render::kinds::KindInfo;
 use crate::render::owned::applyset_parent;
 use crate::values::ClusterSpec;
 
@@ -44,6 +47,8 @@ impl Default for ApplyOptions {
 pub struct ApplyReport {
     pub namespace_created: bool,
     pub applied: Vec<String>,
+    /// Objects the server's dry run found as they are: not sent again.
+    pub unchanged: Vec<String>,
     pub pruned: Vec<String>,
     /// Claims no longer rendered but kept, because pruning claims deletes data.
     pub kept: Vec<String>,
@@ -57,77 +62,107 @@ pub async fn apply(
     objects: &[Object],
     opts: ApplyOptions,
 ) -> Result<ApplyReport, KubeError> {
-    let exists = api.namespace_exists(&spec.namespace).await?;
+    let (instance, namespace) = (spec.name.as_str(), spec.namespace.as_str());
+    let exists = api.namespace_exists(namespace).await?;
     let mode = ApplyMode {
         dry_run: false,
         force: opts.force_conflicts,
     };
-    if exists {
-        // All or nothing: a conflict, an admission refusal or a validation error on any object
-        // ends the apply here, before the first write. (In a namespace that does not exist yet
-        // the server cannot dry-run anything, and nothing is running there to lose.)
-        let dry_run = ApplyMode {
-            dry_run: true,
-            ..mode
-        };
-        let dry_runs = apply_all(api, objects, dry_run, opts.concurrency)
-            .await
-            .map_err(|e| KubeError::Refused(Box::new(e)))?;
-        if !opts.lose_running_applications
-            && guard::master_restarts(api, objects, &dry_runs).await?
-        {
-            guard::check_running_applications(api, spec).await?;
-        }
-    } else {
-        api.create_namespace(&spec.namespace).await?;
-    }
-    let mut report = ApplyReport {
-        namespace_created: !exists,
-        ..Default::default()
-    };
-    let recorded = if report.namespace_created {
-        BTreeSet::new()
-    } else {
-        inventory::recorded_kinds(api, &spec.name, &spec.namespace).await?
+    let recorded = match exists {
+        true => inventory::recorded_kinds(api, instance, namespace).await?,
+        false => BTreeSet::new(),
     };
     let current = inventory::group_kinds(objects);
     // The parent names old and new kinds before anything changes, so an interrupted apply still
     // knows where to look for what it must prune.
     let all_kinds: BTreeSet<String> = recorded.union(&current).cloned().collect();
+    let (members, unchanged) = match exists {
+        true => {
+            let members =
+                inventory::live_members(api, instance, namespace, &all_kinds, opts.concurrency)
+                    .await?;
+            let unchanged = preflight(api, spec, objects, &members, opts).await?;
+            (members, unchanged)
+        }
+        // The server cannot dry-run into a namespace that does not exist, and nothing runs
+        // there to lose.
+        false => {
+            api.create_namespace(namespace).await?;
+            (Vec::new(), BTreeSet::new())
+        }
+    };
+    let mut report = ApplyReport {
+        namespace_created: !exists,
+        ..Default::default()
+    };
     apply_parent(api, spec, &all_kinds, mode).await?;
     report.secret_created = ensure_auth_secret(api, spec).await?;
 
-    report.applied = apply_in_stages(api, objects, mode, opts.concurrency).await?;
+    let (same, changed): (Vec<&Object>, Vec<&Object>) =
+        objects.iter().partition(|o| unchanged.contains(&o.id()));
+    report.unchanged = same.iter().map(|o| o.id()).collect();
+    report.applied = apply_in_stages(api, &changed, mode, opts.concurrency).await?;
 
-    let stale = inventory::stale_members(
-        api,
-        &spec.name,
-        &spec.namespace,
-        &all_kinds,
-        objects,
-        opts.prune_pvcs,
-        opts.concurrency,
-    )
-    .await?;
+    // The members listed before the writes: what is no longer rendered among them goes.
+    let stale = inventory::stale_among(members, objects, opts.prune_pvcs);
     for member in &stale.remove {
-        api.delete(member.kind, &spec.namespace, &member.name)
-            .await?;
+        api.delete(member.kind, namespace, &member.name).await?;
         report.pruned.push(member.id());
     }
     report.kept = stale.kept;
-    let kept_kinds = stale.kept_kinds;
-    let final_kinds: BTreeSet<String> = current.union(&kept_kinds).cloned().collect();
+    let final_kinds: BTreeSet<String> = current.union(&stale.kept_kinds).cloned().collect();
     if final_kinds != all_kinds {
         apply_parent(api, spec, &final_kinds, mode).await?;
     }
     Ok(report)
 }
 
+/// Before the first write, the server's dry run of every object: all or nothing, a conflict, an
+/// admission refusal or a validation error on any object ends the apply here. It also says
+/// what the apply would not change (the dry run's result is the live object), which is then not
+/// sent again, and whether it replaces a master that would lose running applications.
+async fn preflight(
+    api: &ApiServer,
+    spec: &ClusterSpec,
+    objects: &[Object],
+    members: &[(&'static KindInfo, Value)],
+    opts: ApplyOptions,
+) -> Result<BTreeSet<String>, KubeError> {
+    let dry_run = ApplyMode {
+        dry_run: true,
+        force: opts.force_conflicts,
+    };
+    let dry_runs = apply_all(api, objects, dry_run, opts.concurrency)
+        .await
+        .map_err(|e| KubeError::Refused(Box::new(e)))?;
+    let live_of = |object: &Object| {
+        members
+            .iter()
+            .find(|(kind, live)| {
+                kind.kind == object.kind && str_at(live, "/metadata/name") == Some(&object.name)
+            })
+            .map(|(_, live)| live)
+    };
+    let pairs: Vec<(&Object, Option<&Value>, &Value)> = objects
+        .iter()
+        .zip(&dry_runs)
+        .map(|(object, dry)| (object, live_of(object), dry))
+        .collect();
+    if !opts.lose_running_applications && guard::master_restarts(&pairs) {
+        guard::check_running_applications(api, spec).await?;
+    }
+    Ok(pairs
+        .iter()
+        .filter(|(_, live, dry)| live.is_some_and(|live| normalize(live) == normalize(dry)))
+        .map(|(object, _, _)| object.id())
+        .collect())
+}
+
 /// Applies stage by stage, the objects of one stage together; stops at the first failure, after
 /// its stage's requests have ended.
 async fn apply_in_stages(
     api: &ApiServer,
-    objects: &[Object],
+    objects: &[&Object],
     mode: ApplyMode,
     concurrency: usize,
 ) -> Result<Vec<String>, KubeError> {

@@ -16,23 +16,15 @@ use crate::render::{Component, Object};
 use crate::values::ClusterSpec;
 use crate::values::spec::Recovery;
 
-/// The master's workload among `objects` and the server's dry run of each, in the same order:
-/// whether applying them replaces the master's pod.
-pub(crate) async fn master_restarts(
-    api: &ApiServer,
-    objects: &[Object],
-    dry_runs: &[Value],
-) -> Result<bool, KubeError> {
-    let Some((object, dry_run)) = objects.iter().zip(dry_runs).find(|(o, _)| {
-        o.role() == Some(Component::Master) && o.value.pointer("/spec/template").is_some()
-    }) else {
-        return Ok(false);
-    };
-    let Some(live) = api.get_object(object).await? else {
-        return Ok(false);
-    };
+/// Whether applying replaces the master's pod: among (object, live object, the server's dry
+/// run of it), the master's workload has another pod template than its live one.
+pub(crate) fn master_restarts(pairs: &[(&Object, Option<&Value>, &Value)]) -> bool {
     let template = |v: &Value| normalize(v).pointer("/spec/template").cloned();
-    Ok(template(&live) != template(dry_run))
+    pairs.iter().any(|(object, live, dry_run)| {
+        object.role() == Some(Component::Master)
+            && object.value.pointer("/spec/template").is_some()
+            && live.is_some_and(|live| template(live) != template(dry_run))
+    })
 }
 
 /// Refuses to replace a master without recovery on both sides while it runs applications.

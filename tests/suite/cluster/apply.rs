@@ -23,8 +23,9 @@ async fn apply_to_a_new_namespace_sends_one_request_per_object_in_order() {
     insta::assert_snapshot!(fake.lines().join("\n"));
     assert_eq!(
         api.requests(),
-        22,
-        "prod: 11 objects + namespace (2) + inventory (1) + auth Secret (2) + prune lists (6)"
+        16,
+        "prod: 11 objects + namespace (2) + inventory (1) + auth Secret (2); a new namespace \
+         holds nothing to prune"
     );
 }
 
@@ -58,6 +59,9 @@ async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
         .await
         .unwrap();
     assert!(!report.namespace_created && report.pruned.is_empty());
+    // The dry run found every object as it is: none is sent again.
+    assert_eq!(report.unchanged.len(), 11, "{report:?}");
+    assert!(report.applied.is_empty(), "{report:?}");
     // The writes: an apply into an existing namespace first dry-runs every object.
     let patches = |seen: &[fake::Seen]| -> Vec<(String, Option<Value>)> {
         seen.iter()
@@ -65,7 +69,8 @@ async fn a_second_apply_sends_identical_objects_and_diff_then_finds_nothing() {
             .map(|s| (s.uri.clone(), s.body.clone()))
             .collect()
     };
-    assert_eq!(patches(&first), patches(&fake.state().seen));
+    // The one write: the inventory parent, exactly as the first apply wrote it.
+    assert_eq!(patches(&fake.state().seen), patches(&first)[..1]);
     let dry_runs = fake.lines().iter().filter(|l| l.contains("dryRun")).count();
     assert_eq!(dry_runs, 11, "every object dry-run before the first write");
 
@@ -255,4 +260,28 @@ async fn a_master_restart_that_would_lose_running_applications_is_refused() {
     bounded(k8s::apply(&api, &cluster.spec, &desired, serial()))
         .await
         .unwrap();
+}
+
+/// An apply sends again only what the server's dry run shows would change.
+#[tokio::test]
+async fn an_apply_writes_only_the_objects_it_changes() {
+    let (fake, api, _, _) = applied("dev", &[]).await;
+    fake.clear_seen();
+    let (cluster, desired) = objects("dev", &["sparkConf.spark.worker.cleanup.enabled=true"]);
+    let report = bounded(k8s::apply(&api, &cluster.spec, &desired, serial()))
+        .await
+        .unwrap();
+    assert_eq!(
+        report.applied,
+        ["ConfigMap/spark-config", "Deployment/spark-worker"]
+    );
+    assert_eq!(report.unchanged.len(), desired.len() - 2, "{report:?}");
+    let state = fake.state();
+    let worker = &state.objects[&format!("{DEPLOYMENTS}/spark-worker")];
+    let conf = state.objects["/api/v1/namespaces/default/configmaps/spark-config"]["data"]
+        ["spark-defaults.conf"]
+        .as_str()
+        .unwrap();
+    assert!(conf.contains("spark.worker.cleanup.enabled true"), "{conf}");
+    assert!(worker["spec"]["template"].is_object());
 }
