@@ -11,7 +11,8 @@
 use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
-use super::plan::normalize;
+use super::plan::{normalize, template_changes};
+use super::wait;
 use crate::render::{Component, Object};
 use crate::values::ClusterSpec;
 use crate::values::spec::Recovery;
@@ -19,11 +20,10 @@ use crate::values::spec::Recovery;
 /// Whether applying replaces the master's pod: among (object, live object, the server's dry
 /// run of it), the master's workload has another pod template than its live one.
 pub(crate) fn master_restarts(pairs: &[(&Object, Option<&Value>, &Value)]) -> bool {
-    let template = |v: &Value| normalize(v).pointer("/spec/template").cloned();
     pairs.iter().any(|(object, live, dry_run)| {
         object.role() == Some(Component::Master)
             && object.value.pointer("/spec/template").is_some()
-            && live.is_some_and(|live| template(live) != template(dry_run))
+            && live.is_some_and(|live| template_changes(&normalize(live), &normalize(dry_run)))
     })
 }
 
@@ -35,11 +35,7 @@ pub(crate) async fn check_running_applications(
     if spec.master.recovery == Recovery::Filesystem && live_recovery(api, spec).await? {
         return Ok(());
     }
-    let master = Component::Master.object_name(&spec.name);
-    let json = match api
-        .proxy_get(&spec.namespace, &master, "http", "/json/")
-        .await
-    {
+    let json = match wait::spark_view(api, spec).await {
         Ok(json) => json,
         // No master answering (no ready endpoint, no Service): nothing it could lose.
         Err(KubeError::Api {

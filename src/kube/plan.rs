@@ -9,10 +9,12 @@ use serde_json::Value;
 
 use super::client::{ApiServer, ApplyMode, CONCURRENCY, KubeError};
 use super::inventory;
+use super::restarts;
 use super::roll::stale_pods;
+use super::wait;
 use crate::json::str_at;
-use crate::render::Object;
 use crate::render::kinds::{KindInfo, object_id};
+use crate::render::{Component, Object};
 use crate::values::ClusterSpec;
 
 /// Objects of one stage sent at once.
@@ -175,8 +177,54 @@ pub async fn plan(
             change.stale_pods = stale.pods;
         }
     }
-    super::restarts::mark(api, spec, &mut changes).await?;
+    mark_restarts(api, spec, &mut changes).await?;
     Ok(changes)
+}
+
+/// Marks every update that replaces running pods with what that costs; reads the master's
+/// `/json/` only when the master or the workers restart.
+async fn mark_restarts(
+    api: &ApiServer,
+    spec: &ClusterSpec,
+    changes: &mut [Change],
+) -> Result<(), KubeError> {
+    let restarting: Vec<(usize, Component)> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.kind(), "Deployment" | "ReplicationController"))
+        .filter(|(_, c)| c.action == Action::Update)
+        .filter(|(_, c)| match (&c.before, &c.after) {
+            (Some(before), Some(after)) => template_changes(before, after),
+            _ => false,
+        })
+        .filter_map(|(i, c)| Some((i, role_of(c.after.as_ref()?)?)))
+        .collect();
+    let daemons = restarting
+        .iter()
+        .any(|(_, r)| matches!(r, Component::Master | Component::Worker));
+    let spark = match daemons {
+        // A master that does not answer: the cost is unknown, which the report says.
+        true => match wait::spark_view(api, spec).await {
+            Ok(json) => Some(json),
+            Err(KubeError::Api { .. }) => None,
+            Err(e) => return Err(e),
+        },
+        false => None,
+    };
+    for (i, role) in restarting {
+        changes[i].restart = Some(restarts::restart(spec, role, spark.as_ref()));
+    }
+    Ok(())
+}
+
+/// Whether two normalised states of a workload run different pod templates.
+pub(crate) fn template_changes(before: &Value, after: &Value) -> bool {
+    before.pointer("/spec/template") != after.pointer("/spec/template")
+}
+
+fn role_of(object: &Value) -> Option<Component> {
+    let label = object.pointer("/metadata/labels/app.kubernetes.io~1component")?;
+    Component::parse(label.as_str()?)
 }
 
 fn create(object: &Object, after: Value) -> Change {

@@ -1,11 +1,9 @@
-//! What a plan restarts, and what that costs: the pods of each workload whose pod template
-//! changes, with the running applications and executors they hold, from the master's `/json/`.
+//! What a restart costs: the pods of a workload whose pod template changes, with the running
+//! applications and executors they hold, from the master's `/json/`.
 
 use serde::Serialize;
 use serde_json::Value;
 
-use super::client::{ApiServer, KubeError};
-use super::plan::{Action, Change};
 use crate::render::Component;
 use crate::values::ClusterSpec;
 use crate::values::spec::Recovery;
@@ -21,62 +19,8 @@ pub struct Restart {
     pub cost: String,
 }
 
-/// Marks every change that replaces running pods; reads the master's `/json/` only when the
-/// master or the workers restart.
-pub(crate) async fn mark(
-    api: &ApiServer,
-    spec: &ClusterSpec,
-    changes: &mut [Change],
-) -> Result<(), KubeError> {
-    let restarting: Vec<(usize, Component)> = changes
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| matches!(c.kind(), "Deployment" | "ReplicationController"))
-        .filter(|(_, c)| c.action == Action::Update && template_changes(c))
-        .filter_map(|(i, c)| Some((i, role(c)?)))
-        .collect();
-    let daemons = restarting
-        .iter()
-        .any(|(_, r)| matches!(r, Component::Master | Component::Worker));
-    let spark = match daemons {
-        true => spark_view(api, spec).await?,
-        false => None,
-    };
-    for (i, role) in restarting {
-        changes[i].restart = Some(restart(spec, role, spark.as_ref()));
-    }
-    Ok(())
-}
-
-fn template_changes(change: &Change) -> bool {
-    let template = |side: &Option<Value>| {
-        side.as_ref()
-            .and_then(|v| v.pointer("/spec/template"))
-            .cloned()
-    };
-    template(&change.before) != template(&change.after)
-}
-
-fn role(change: &Change) -> Option<Component> {
-    let side = change.after.as_ref().or(change.before.as_ref())?;
-    let label = side.pointer("/metadata/labels/app.kubernetes.io~1component")?;
-    Component::parse(label.as_str()?)
-}
-
-/// The master's `/json/`, or none when it does not answer (then the cost is unknown).
-async fn spark_view(api: &ApiServer, spec: &ClusterSpec) -> Result<Option<Value>, KubeError> {
-    let master = Component::Master.object_name(&spec.name);
-    match api
-        .proxy_get(&spec.namespace, &master, "http", "/json/")
-        .await
-    {
-        Ok(json) => Ok(Some(json)),
-        Err(KubeError::Api { .. }) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn restart(spec: &ClusterSpec, role: Component, spark: Option<&Value>) -> Restart {
+/// What replacing the pods of `role` costs, from the master's `/json/` when it answered.
+pub(crate) fn restart(spec: &ClusterSpec, role: Component, spark: Option<&Value>) -> Restart {
     let count = |key: &str| spark.and_then(|j| j[key].as_array()).map(Vec::len);
     let (pods, cost) = match role {
         Component::Master => {

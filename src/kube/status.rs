@@ -126,7 +126,7 @@ async fn spark_rows(
     cluster: &Cluster,
 ) -> Result<(Result<Vec<(String, String)>, String>, bool), KubeError> {
     let want = u64::from(cluster.spec.workers.expected());
-    Ok(match wait::spark_view(api, cluster).await {
+    Ok(match wait::spark_view(api, &cluster.spec).await {
         Ok(json) => (Ok(master::rows(&json)), master::is_up(&json, want)),
         Err(e @ (KubeError::Unreachable { .. } | KubeError::Timeout { .. })) => {
             return Err(e);

@@ -20,6 +20,7 @@ use crate::render::Object;
 use crate::render::model::Component;
 use crate::spark::master;
 use crate::values::Cluster;
+use crate::values::ClusterSpec;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WaitOptions {
@@ -196,8 +197,7 @@ pub(crate) fn rollout(live: &Value) -> Result<(), String> {
 }
 
 /// The master's `/json/` through the API server's service proxy.
-pub(crate) async fn spark_view(api: &ApiServer, cluster: &Cluster) -> Result<Value, KubeError> {
-    let spec = &cluster.spec;
+pub(crate) async fn spark_view(api: &ApiServer, spec: &ClusterSpec) -> Result<Value, KubeError> {
     api.proxy_get(
         &spec.namespace,
         &Component::Master.object_name(&spec.name),
@@ -218,7 +218,7 @@ pub(crate) async fn wait_for_spark(
     let want = u64::from(cluster.spec.workers.expected());
     let bar = progress.line("Spark master".into());
     loop {
-        let state = match spark_view(api, cluster).await {
+        let state = match spark_view(api, &cluster.spec).await {
             Ok(json) => {
                 let status = json["status"].as_str().unwrap_or("unknown").to_string();
                 let alive = json["aliveworkers"].as_u64().unwrap_or(0);
