@@ -62,7 +62,7 @@ pub(crate) async fn check_running_applications(
 /// Whether the running master was started with recovery: its ConfigMap says so.
 async fn live_recovery(api: &ApiServer, spec: &ClusterSpec) -> Result<bool, KubeError> {
     let kind = crate::render::kinds::kind_info("v1", "ConfigMap").expect("ConfigMap is known");
-    let name = format!("{}-config", spec.name);
+    let name = crate::render::model::config::config_name(spec);
     let live = api
         .get(
             kind,

@@ -69,7 +69,8 @@ struct Service {
     depends_on: Option<String>,
     /// Compose profiles: jobs run only when asked for (`--profile jobs` or `run`).
     profiles: Vec<&'static str>,
-    /// Variables from Secrets (`secretConf`), which compose takes from its own environment.
+    /// Variables from Secrets (the shared secret, `secretConf`), which compose takes from its
+    /// own environment.
     #[serde(skip)]
     secrets: Vec<FromHost>,
 }
@@ -82,20 +83,33 @@ struct FromHost {
     env: String,
     /// Compose's own variable it comes from.
     host: String,
-    secret: String,
-    key: String,
+    /// What the value is, for compose's message when it is not set.
+    what: String,
+    /// `secretConf`'s Secret and key; none for the shared secret.
+    from: Option<(String, String)>,
 }
 
 impl FromHost {
-    /// The variables of `container` that hold a `secretConf` property's value.
+    /// The variables of `container` that come from Secrets: the shared secret and `secretConf`
+    /// properties.
     fn of(container: &Container) -> Vec<FromHost> {
         let prefix = format!("{SECRET_CONF_ENV}_");
         container
             .env
             .iter()
-            .filter(|var| var.name.starts_with(&prefix))
             .filter_map(|var| {
                 let r = var.value_from.as_ref()?.secret_key_ref.as_ref()?;
+                if var.name == AUTH_SECRET_ENV {
+                    return Some(FromHost {
+                        env: var.name.clone(),
+                        host: AUTH_SECRET_HOST_ENV.into(),
+                        what: "the cluster's shared secret".into(),
+                        from: None,
+                    });
+                }
+                if !var.name.starts_with(&prefix) {
+                    return None;
+                }
                 let host: String = format!("SPARK_SECRET_{}_{}", r.name, r.key)
                     .chars()
                     .map(|c| match c.is_ascii_alphanumeric() {
@@ -106,8 +120,8 @@ impl FromHost {
                 Some(FromHost {
                     env: var.name.clone(),
                     host,
-                    secret: r.name.clone(),
-                    key: r.key.clone(),
+                    what: format!("key {} of the Secret {}", r.key, r.name),
+                    from: Some((r.name.clone(), r.key.clone())),
                 })
             })
             .collect()
@@ -115,10 +129,7 @@ impl FromHost {
 
     /// `${HOST:?...}`: compose refuses to start without it.
     fn placeholder(&self) -> String {
-        format!(
-            "${{{}:?set {} to key {} of the Secret {}}}",
-            self.host, self.host, self.key, self.secret
-        )
+        format!("${{{}:?set {} to {}}}", self.host, self.host, self.what)
     }
 }
 
@@ -151,25 +162,6 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
         }
     };
     escape_dollars(&mut doc);
-    if cluster.spec.security.authenticate {
-        // The one value compose interpolates: the secret stays out of the file, and compose
-        // refuses to start without it.
-        let from_host = format!(
-            "${{{AUTH_SECRET_HOST_ENV}:?set {AUTH_SECRET_HOST_ENV} to the cluster's shared secret}}"
-        );
-        if let Some(services) = doc["services"].as_object_mut() {
-            for service in services.values_mut() {
-                if let Some(env) = service["environment"].as_object_mut() {
-                    env.insert(AUTH_SECRET_ENV.into(), Value::String(from_host.clone()));
-                }
-            }
-        }
-        warnings.push(format!(
-            "security.authenticate: docker compose reads the shared secret from \
-             {AUTH_SECRET_HOST_ENV} in its own environment, e.g. \
-             export {AUTH_SECRET_HOST_ENV}=$(openssl rand -hex 32)"
-        ));
-    }
     secrets_from_host(&mut doc, &from_host, &mut warnings);
     Ok(Compose {
         text: super::output::to_yaml(&doc)?,
@@ -177,8 +169,9 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
     })
 }
 
-/// Each service's `secretConf` variables from compose's own environment, and one warning per
-/// variable compose needs: the values stay out of the file.
+/// Each service's variables from Secrets, taken from compose's own environment (the one value
+/// compose interpolates, after every other `$` was escaped: compose refuses to start without
+/// it), and one warning per variable compose needs: the values stay out of the file.
 fn secrets_from_host(
     doc: &mut Value,
     from_host: &[(String, Vec<FromHost>)],
@@ -191,14 +184,21 @@ fn secrets_from_host(
         };
         for var in vars {
             env.insert(var.env.clone(), Value::String(var.placeholder()));
-            needed.insert((var.host.clone(), var.secret.clone(), var.key.clone()));
+            needed.insert((var.from.is_some(), var.host.clone(), var.from.clone()));
         }
     }
-    for (host, secret, key) in needed {
-        warnings.push(format!(
-            "secretConf: docker compose reads key {key} of the Secret {secret} from {host} in \
-             its own environment (or an .env file beside the compose file)"
-        ));
+    // The shared secret (no Secret key of the user's) sorts first.
+    for (_, host, from) in needed {
+        warnings.push(match from {
+            None => format!(
+                "security.authenticate: docker compose reads the shared secret from {host} in \
+                 its own environment, e.g. export {host}=$(openssl rand -hex 32)"
+            ),
+            Some((secret, key)) => format!(
+                "secretConf: docker compose reads key {key} of the Secret {secret} from {host} \
+                 in its own environment (or an .env file beside the compose file)"
+            ),
+        });
     }
 }
 

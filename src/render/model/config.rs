@@ -77,7 +77,7 @@ impl Config {
             ));
         }
         Config {
-            name: format!("{}-config", spec.name),
+            name: config_name(spec),
             mount_path: SPARKUP_DIR,
             files,
             properties,
@@ -118,6 +118,11 @@ pub(crate) fn reads(component: Component, key: &str) -> bool {
         Component::History => readers.history,
         Component::Connect | Component::Job => readers.applications,
     }
+}
+
+/// The ConfigMap's name: `<instance>-config`.
+pub(crate) fn config_name(spec: &ClusterSpec) -> String {
+    format!("{}-config", spec.name)
 }
 
 /// The URL workers and drivers use: the master Service's DNS name, which is stable across
