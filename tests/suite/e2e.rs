@@ -188,6 +188,41 @@ fn wait_gone(cluster: &Cluster, name: &str, since: Instant) -> Duration {
 }
 
 /// The last lines of every daemon's log, for a failure message.
+/// Starts `pod`'s container in host `name` (its args, or `args`), as the kubelet would.
+fn start(cluster: &mut Cluster, name: &str, host: u8, pod: &Pod, labels: &[(&str, &str)]) {
+    let pod_dir = cluster.dir.join(name);
+    let claims = cluster.dir.join("claims");
+    let ip = cluster.net.ip(host);
+    let env = pod.environment_with(&ip, labels, &pod_dir, &claims);
+    let mut argv = pod.command(&pod_dir, &claims);
+    argv.extend(pod.args_in(&pod_dir, &claims));
+    let log = cluster.dir.join(format!(
+        "{name}-{}.log",
+        pod.container["name"].as_str().unwrap()
+    ));
+    cluster.net.spawn_as(name, Some(name), &env, &argv, &log);
+}
+
+/// Runs `pod`'s container in host `name` to its end; its exit code and output.
+fn run(
+    cluster: &Cluster,
+    name: &str,
+    host: u8,
+    pod: &Pod,
+    labels: &[(&str, &str)],
+) -> (Option<i32>, String) {
+    let pod_dir = cluster.dir.join(name);
+    let claims = cluster.dir.join("claims");
+    let env = pod.environment_with(&cluster.net.ip(host), labels, &pod_dir, &claims);
+    let mut argv = pod.command(&pod_dir, &claims);
+    argv.extend(pod.args_in(&pod_dir, &claims));
+    let log = cluster.dir.join(format!("{name}-driver.log"));
+    let code = cluster
+        .net
+        .run_to_end(name, Some(name), &env, &argv, &log, WAIT);
+    (code, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
 fn logs(dir: &Path) -> String {
     let mut out = String::new();
     for entry in std::fs::read_dir(dir).unwrap().flatten() {

@@ -11,7 +11,8 @@ use crate::common::scratch;
 use super::netns::Network;
 use super::pods::Pod;
 use super::{
-    Cluster, EXPECTED, MASTER, ONE_CLUSTER, WAIT, alive, logs, master_json, render, workers_on,
+    Cluster, EXPECTED, MASTER, ONE_CLUSTER, WAIT, alive, logs, master_json, render, run, start,
+    workers_on,
 };
 
 const HISTORY: u8 = 4;
@@ -49,41 +50,6 @@ spark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()
 row = spark.range(1, 1001).selectExpr("sum(id * id) AS s").collect()[0]
 print("CONNECT", row["s"])
 "#;
-
-/// Starts `pod`'s container in host `name` (its args, or `args`), as the kubelet would.
-fn start(cluster: &mut Cluster, name: &str, host: u8, pod: &Pod, labels: &[(&str, &str)]) {
-    let pod_dir = cluster.dir.join(name);
-    let claims = cluster.dir.join("claims");
-    let ip = cluster.net.ip(host);
-    let env = pod.environment_with(&ip, labels, &pod_dir, &claims);
-    let mut argv = pod.command(&pod_dir, &claims);
-    argv.extend(pod.args_in(&pod_dir, &claims));
-    let log = cluster.dir.join(format!(
-        "{name}-{}.log",
-        pod.container["name"].as_str().unwrap()
-    ));
-    cluster.net.spawn_as(name, Some(name), &env, &argv, &log);
-}
-
-/// Runs `pod`'s container in host `name` to its end; its exit code and output.
-fn run(
-    cluster: &Cluster,
-    name: &str,
-    host: u8,
-    pod: &Pod,
-    labels: &[(&str, &str)],
-) -> (Option<i32>, String) {
-    let pod_dir = cluster.dir.join(name);
-    let claims = cluster.dir.join("claims");
-    let env = pod.environment_with(&cluster.net.ip(host), labels, &pod_dir, &claims);
-    let mut argv = pod.command(&pod_dir, &claims);
-    argv.extend(pod.args_in(&pod_dir, &claims));
-    let log = cluster.dir.join(format!("{name}-driver.log"));
-    let code = cluster
-        .net
-        .run_to_end(name, Some(name), &env, &argv, &log, WAIT);
-    (code, std::fs::read_to_string(&log).unwrap_or_default())
-}
 
 /// Polls `url` from the client host until `check` holds on its JSON.
 fn wait_json(cluster: &Cluster, what: &str, url: &str, check: impl Fn(&Value) -> bool) -> Value {

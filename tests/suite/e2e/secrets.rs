@@ -11,7 +11,7 @@ use crate::common::scratch;
 
 use super::netns::Network;
 use super::pods::Pod;
-use super::{Cluster, MASTER, ONE_CLUSTER, WAIT, alive, render};
+use super::{Cluster, MASTER, ONE_CLUSTER, WAIT, alive, render, run, start};
 
 const WORKER: u8 = 10;
 const HISTORY: u8 = 4;
@@ -111,17 +111,7 @@ fn credentials_come_from_secrets_and_values_reach_spark_as_written() {
     cluster.start_worker(0);
     let mut history = Pod::from_list(&list, "history");
     history.secrets = given.clone();
-    let claims = dir.join("claims");
-    let env = history.environment(&cluster.net.ip(HISTORY), &dir.join("history"), &claims);
-    let mut argv = history.command(&dir.join("history"), &claims);
-    argv.extend(history.args_in(&dir.join("history"), &claims));
-    cluster.net.spawn_as(
-        "history",
-        Some("history"),
-        &env,
-        &argv,
-        &dir.join("history.log"),
-    );
+    start(&mut cluster, "history", HISTORY, &history, &[]);
     cluster.wait_for("the worker ALIVE", |j| {
         j["status"] == "ALIVE" && alive(j) == 1
     });
@@ -129,14 +119,7 @@ fn credentials_come_from_secrets_and_values_reach_spark_as_written() {
     let mut driver = Pod::container_of(&list, "CronJob", "spark-probe", "driver");
     driver.secrets = given.clone();
     let started = Instant::now();
-    let env = driver.environment(&cluster.net.ip(DRIVER), &dir.join("driver"), &claims);
-    let mut argv = driver.command(&dir.join("driver"), &claims);
-    argv.extend(driver.args_in(&dir.join("driver"), &claims));
-    let log = dir.join("driver.log");
-    let code = cluster
-        .net
-        .run_to_end("driver", Some("driver"), &env, &argv, &log, WAIT);
-    let output = std::fs::read_to_string(&log).unwrap_or_default();
+    let (code, output) = run(&cluster, "driver", DRIVER, &driver, &[]);
     assert_eq!(code, Some(0), "{output}\n{}", cluster.logs());
     assert!(output.contains("RESULT 55"), "{output}");
     assert!(
