@@ -7,8 +7,10 @@
 #   submit <spark-submit args>  a client-mode driver (spark-submit)
 #   connect [spark-submit args] the Spark Connect server, a client-mode driver that stays up
 #   history                     the history server
-#   health <port> [path|tcp]    exit 0 when this container's daemon answers GET path (default
-#                               /json/) on <port>, or with `tcp` accepts a connection (probes)
+#   health <port> [check]       exit 0 when this container's daemon passes a check (probes):
+#                               a path it answers GET on (default /json/), `tcp` (accepts a
+#                               connection), `alive` (a master that is ALIVE) or `registered`
+#                               (a worker registered with a master)
 #   anything else               run as a command
 #
 # Daemons start through $SPARK_HOME/bin/spark-class, which knows each Spark version's JVM options
@@ -63,6 +65,7 @@ role_master() {
 
 role_worker() {
   [[ $# -eq 1 ]] || die "usage: worker <master-url>, e.g. worker spark://spark-master:7077"
+  wait_for_master "$1"
   private_conf
   local -a command=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker
     --host "$ADDRESS"
@@ -87,6 +90,47 @@ role_worker() {
     wait "$WORKER_PID" || true
   done
   wait "$WORKER_PID"
+}
+
+# A worker or driver that finds no master waits out Spark's registration back-off (5 to 15 s,
+# randomised) before it tries again; so it starts only once one of the master URL's addresses
+# accepts a connection. Through the master's Service that means a master pod that is ready
+# (ALIVE): until then the Service has no endpoint and refuses at once. Costs one connection
+# when the master is up.
+wait_for_master() {
+  local url=$1 address tries=0
+  local -a addresses
+  IFS=, read -ra addresses <<<"${url#spark://}"
+  while :; do
+    for address in "${addresses[@]}"; do
+      if accepts "${address%:*}" "${address##*:}"; then return 0; fi
+    done
+    if ((tries % 20 == 0)); then
+      echo "sparkup: waiting for the master at $url to accept connections" >&2
+    fi
+    tries=$((tries + 1))
+    sleep 0.5
+  done
+}
+
+# Whether host:port accepts a TCP connection, giving up after 2 s where `timeout` exists.
+accepts() {
+  if command -v timeout >/dev/null 2>&1; then
+    # shellcheck disable=SC2016 # the inner shell expands them
+    timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null
+  else
+    (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+  fi
+}
+
+# The value of a property in the role's spark-defaults.conf (the last one wins, as in Spark).
+conf_value() {
+  local file=${SPARK_CONF_DIR:-$SPARK_HOME/conf}/spark-defaults.conf key value found=
+  [[ -r "$file" ]] || return 0
+  while read -r key value; do
+    if [[ "$key" == "$1" ]]; then found=$value; fi
+  done <"$file"
+  printf '%s' "$found"
 }
 
 # On SIGTERM: pass it on, wait until the worker runs no executor, then stop it.
@@ -204,6 +248,10 @@ role_submit() {
 }
 
 role_connect() {
+  # The server starts with the cluster: it registers once the master accepts.
+  local master
+  master=$(conf_value spark.master)
+  if [[ "$master" == spark://* ]]; then wait_for_master "$master"; fi
   # spark-submit recognises the server's class and needs no application resource.
   role_submit \
     --class org.apache.spark.sql.connect.service.SparkConnectServer \
@@ -218,19 +266,33 @@ role_history() {
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.history.HistoryServer
 }
 
-# An HTTP GET on this container's address, or only a connection, with nothing but bash.
+# An HTTP GET on this container's address, or only a connection, with nothing but bash. `alive`
+# and `registered` read the daemon's /json/: a master is ready when ALIVE (not while it recovers
+# or stands by), a worker once a master accepted it.
 role_health() {
-  [[ $# -eq 1 || $# -eq 2 ]] || die "usage: health <port> [path|tcp]"
-  local path=${2:-/json/} status
+  [[ $# -eq 1 || $# -eq 2 ]] || die "usage: health <port> [path|tcp|alive|registered]"
+  local check=${2:-/json/} path=/json/ pattern='' status line
+  case "$check" in
+    tcp) ;;
+    alive) pattern='"status"[[:space:]]*:[[:space:]]*"ALIVE"' ;;
+    registered) pattern='"masterurl"[[:space:]]*:[[:space:]]*"spark://' ;;
+    /*) path=$check ;;
+    *) die "health: $check is no check: a path, tcp, alive or registered" ;;
+  esac
   exec 3<>"/dev/tcp/$ADDRESS/$1" || exit 1
-  [[ "$path" != tcp ]] || exit 0
+  [[ "$check" != tcp ]] || exit 0
   printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$ADDRESS" >&3
   read -r -t 5 _ status _ <&3 || exit 1
-  [[ "$status" == 200 ]]
+  [[ "$status" == 200 ]] || exit 1
+  [[ -n "$pattern" ]] || exit 0
+  while IFS= read -r -t 5 line <&3; do
+    if [[ $line =~ $pattern ]]; then exit 0; fi
+  done
+  exit 1
 }
 
 role=${1:-}
-[[ -n "$role" ]] || die "usage: sparkup.sh master|worker <url>|submit <args>|connect [args]|history|health <port> [path|tcp]|<command>"
+[[ -n "$role" ]] || die "usage: sparkup.sh master|worker <url>|submit <args>|connect [args]|history|health <port> [check]|<command>"
 shift
 case "$role" in
   master) role_master "$@" ;;

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::RenderOptions;
 use super::model::Context;
-use super::model::component::{Component, DAEMON_HEALTH_PATH, DRIVER_INTERNAL_PORTS, Health};
+use super::model::component::{Component, DRIVER_INTERNAL_PORTS};
 use super::model::jobs::{JobParts, job_template};
 use super::model::pod::{AUTH_SECRET_ENV, Container, KUBELET_REFERENCES, SECRET_CONF_ENV};
 use super::templates;
@@ -332,18 +332,8 @@ fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec
 /// The launcher's `health` arguments for the role's check, with the container's port numbers:
 /// the same check as the role's readiness probe.
 fn health(component: Component, container: &Container) -> Option<Vec<String>> {
-    let number = |name: &str| container.port(name).unwrap_or(0).to_string();
-    let mut args = vec!["health".to_string()];
-    match component.health()? {
-        Health::Http { port, path } => {
-            args.push(number(port));
-            if path != DAEMON_HEALTH_PATH {
-                args.push(path.into());
-            }
-        }
-        Health::Tcp { port } => args.extend([number(port), "tcp".into()]),
-    }
-    Some(args)
+    let check = component.health()?;
+    Some(check.launcher_args(container.port(check.port()).unwrap_or(0)))
 }
 
 /// The container's environment: the pod's, less what needs the downward API or a Secret.

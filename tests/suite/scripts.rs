@@ -5,8 +5,11 @@
 //! A stand-in Spark distribution whose `spark-class` and `spark-submit` print what they were
 //! given shows exactly how the launcher starts each role, without Java.
 
+use std::io::{Read, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn launcher() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -48,6 +51,16 @@ fn run(home: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+/// A master that accepts connections on loopback, and its URL.
+fn listening_master() -> (TcpListener, String) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "spark://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    (listener, url)
 }
 
 fn stdout(out: &Output) -> String {
@@ -122,9 +135,10 @@ fn daemons_start_through_spark_class_on_the_pod_address() {
         "spark-class org.apache.spark.deploy.master.Master --host 10.1.2.3 --port 7000 \
          --webui-port 8080\nPUBLIC_DNS=10.1.2.3 LOCAL_IP=unset WORKER_OPTS=\n"
     );
+    let (_master, url) = listening_master();
     let worker = run(
         &home,
-        &["worker", "spark://m:7077"],
+        &["worker", &url],
         &[
             ("SPARK_WORKER_CORES", "2"),
             ("SPARK_WORKER_MEMORY", "2688m"),
@@ -133,10 +147,12 @@ fn daemons_start_through_spark_class_on_the_pod_address() {
     );
     assert_eq!(
         stdout(&worker),
-        "spark-class org.apache.spark.deploy.worker.Worker --host 10.1.2.3 --port 7078 \
-         --webui-port 8081 --cores 2 --memory 2688m spark://m:7077\nPUBLIC_DNS=10.1.2.3 \
+        format!(
+            "spark-class org.apache.spark.deploy.worker.Worker --host 10.1.2.3 --port 7078 \
+         --webui-port 8081 --cores 2 --memory 2688m {url}\nPUBLIC_DNS=10.1.2.3 \
          LOCAL_IP=unset WORKER_OPTS= -Dspark.decommission.enabled=true \
          -Dspark.worker.decommission.signal=TERM\n"
+        )
     );
     let driver = run(&home, &["submit", "--class", "A", "app.jar"], &[]);
     let driver = stdout(&driver);
@@ -162,6 +178,102 @@ fn daemons_start_through_spark_class_on_the_pod_address() {
         "{}",
         stdout(&connect)
     );
+}
+
+/// A worker dialling a master that does not accept yet would wait out Spark's registration
+/// back-off (5 to 15 s); the launcher starts it once the master accepts instead.
+#[test]
+fn a_worker_starts_once_its_master_accepts() {
+    let home = fake_spark_home("wait-for-master");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("spark://127.0.0.1:1,127.0.0.1:{port}");
+    let mut worker = Command::new("bash")
+        .arg(launcher())
+        .args(["worker", &url])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SPARK_HOME", &home)
+        .env("POD_IP", "10.1.2.3")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        worker.try_wait().unwrap().is_none(),
+        "the worker started with no master"
+    );
+    let _master = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    let started = Instant::now();
+    while worker.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(20), "still waiting");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = worker.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout(&out).starts_with("spark-class org.apache.spark.deploy.worker.Worker"),
+        "{out:?}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("sparkup: waiting for the master at").count(),
+        1,
+        "{err}"
+    );
+}
+
+/// Serves each connection one HTTP answer: `status` and `body`, as a Spark UI would.
+fn daemon_ui(status: u16, body: &'static str) -> (std::thread::JoinHandle<()>, u16) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut request = [0u8; 1024];
+        let _ = stream.read(&mut request);
+        let _ = write!(
+            stream,
+            "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\r\n{body}"
+        );
+    });
+    (server, port)
+}
+
+/// The probes' checks: a master is ready when ALIVE, not while it recovers; a worker once a
+/// master accepted it; a path answers 200; a port accepts.
+#[test]
+fn health_checks_read_the_daemons_state() {
+    let home = fake_spark_home("health");
+    let master = "{\n  \"url\" : \"spark://10.0.0.1:7077\",\n  \"status\" : \"ALIVE\"\n}";
+    let recovering = "{\n  \"url\" : \"x\",\n  \"status\" : \"RECOVERING\"\n}";
+    let unregistered = "{\n  \"id\" : \"worker-1\",\n  \"masterurl\" : \"\",\n  \"cores\" : 2\n}";
+    let registered = "{\n  \"id\" : \"w\",\n  \"masterurl\" : \"spark://10.0.0.1:7077\"\n}";
+    for (status, body, check, ok) in [
+        (200, master, "alive", true),
+        (200, recovering, "alive", false),
+        (200, registered, "registered", true),
+        (200, unregistered, "registered", false),
+        (503, master, "alive", false),
+        (200, "{}", "/api/v1/version", true),
+        (404, "{}", "/api/v1/version", false),
+        (200, "", "tcp", true),
+    ] {
+        let (server, port) = daemon_ui(status, body);
+        let port = port.to_string();
+        let out = run(&home, &["health", &port, check], &[("POD_IP", "127.0.0.1")]);
+        assert_eq!(
+            out.status.success(),
+            ok,
+            "{check} on {status} {body}: {out:?}"
+        );
+        server.join().unwrap();
+    }
+    let out = run(&home, &["health", "1", "ready"], &[]);
+    assert_eq!(out.status.code(), Some(64), "{out:?}");
 }
 
 /// A CronJob names each Job after the minute it was scheduled for; the driver sees that time.
@@ -345,9 +457,10 @@ fn secret_properties_reach_every_role_through_a_private_configuration() {
             ("_SPARK_AUTH_SECRET", "shared".into()),
         ]
     };
+    let (_master, url) = listening_master();
     for role in [
         &["master"][..],
-        &["worker", "spark://m:7077"],
+        &["worker", &url],
         &["history"],
         &["submit", "app.py"],
     ] {

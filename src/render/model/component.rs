@@ -37,6 +37,35 @@ pub(crate) enum Health {
     },
     /// The port named `port` accepts connections.
     Tcp { port: &'static str },
+    /// The daemon's `/json/` on the port named `port` shows the state the launcher's `health`
+    /// check `check` asks for: `alive` (a master that is ALIVE, neither recovering nor standing
+    /// by) or `registered` (a worker a master accepted).
+    State {
+        port: &'static str,
+        check: &'static str,
+    },
+}
+
+impl Health {
+    /// The port the check asks, by the role's name for it.
+    pub(crate) fn port(self) -> &'static str {
+        match self {
+            Health::Http { port, .. } | Health::Tcp { port } | Health::State { port, .. } => port,
+        }
+    }
+
+    /// The launcher's `health` arguments for this check on port `number`: the docker-compose
+    /// health check, and the probe where the kubelet cannot read a body.
+    pub(crate) fn launcher_args(self, number: u16) -> Vec<String> {
+        let mut args = vec!["health".to_string(), number.to_string()];
+        match self {
+            Health::Http { path, .. } if path == DAEMON_HEALTH_PATH => {}
+            Health::Http { path, .. } => args.push(path.into()),
+            Health::Tcp { .. } => args.push("tcp".into()),
+            Health::State { check, .. } => args.push(check.into()),
+        }
+        args
+    }
 }
 
 /// The path a daemon's UI answers with its state as JSON; the launcher's `health` role asks it
@@ -146,13 +175,18 @@ impl Component {
         }
     }
 
-    /// When the role is ready: a daemon's UI answers `/json/`, the history server its REST API,
+    /// When the role is ready: the master is ALIVE (its Service then routes workers and drivers
+    /// to it), a worker is registered with a master, the history server answers its REST API,
     /// the Connect server accepts clients. A driver has no check: its Job's state says it all.
     pub(crate) fn health(self) -> Option<Health> {
         match self {
-            Component::Master | Component::Worker => Some(Health::Http {
+            Component::Master => Some(Health::State {
                 port: "http",
-                path: DAEMON_HEALTH_PATH,
+                check: "alive",
+            }),
+            Component::Worker => Some(Health::State {
+                port: "http",
+                check: "registered",
             }),
             Component::History => Some(Health::Http {
                 port: "http",

@@ -113,18 +113,19 @@ fn daemon_container<'a>(
     env: &[(&str, String)],
     resources: &'a Resources,
 ) -> Container<'a> {
-    let (readiness, liveness) = probes::of(component);
+    let ports = component.ports(spec);
+    let probes = probes::of(component, probes::named(&ports));
     Container {
         name: "spark".into(),
         command: launcher_command(),
         args: vec![component.as_str().into()],
         env: container_env(env, &spec.env),
         env_from: env_from(&spec.env_from),
-        ports: component.ports(spec),
+        ports,
         resources,
-        readiness,
-        liveness,
-        startup: None,
+        readiness: probes.readiness,
+        liveness: probes.liveness,
+        startup: probes.startup,
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
         config_maps: Vec::new(),
@@ -165,17 +166,21 @@ pub(crate) fn worker_container<'a>(
         ("SPARK_LOCAL_DIRS", LOCAL_DIR.to_string()),
         ("SPARK_WORKER_DECOMMISSION", w.decommission.to_string()),
     ];
-    let (readiness, liveness) = probes::of(Component::Worker);
+    let probes = probes::of(Component::Worker, |name| match name {
+        "rpc" => Some(ports.rpc.clone()),
+        "http" => Some(ports.http.clone()),
+        _ => None,
+    });
     Container {
-        readiness: probes::renamed(readiness, "http", &ports.http.name),
-        liveness: probes::renamed(liveness, "rpc", &ports.rpc.name),
+        readiness: probes.readiness,
+        liveness: probes.liveness,
+        startup: probes.startup,
         name,
         command: launcher_command(),
         args: vec![Component::Worker.as_str().into(), master_url(spec)],
         env: container_env(&env, &spec.env),
         env_from: env_from(&spec.env_from),
         resources: &w.resources,
-        startup: None,
         scratch: vec![("tmp".into(), LOCAL_DIR), (ports.work_volume, WORK_DIR)],
         ports: vec![ports.rpc, ports.http],
         restart_policy: None,
@@ -250,7 +255,10 @@ pub(crate) fn connect<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
         },
     );
     container.ports = Component::Connect.ports(spec);
-    (container.readiness, container.liveness) = probes::of(Component::Connect);
+    let probes = probes::of(Component::Connect, probes::named(&container.ports));
+    container.readiness = probes.readiness;
+    container.liveness = probes.liveness;
+    container.startup = probes.startup;
     server(spec, Component::Connect, config, container)
 }
 

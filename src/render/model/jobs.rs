@@ -154,8 +154,8 @@ pub(crate) fn job_template<'a>(
 }
 
 /// A job's extra worker `i` (from 1): a native sidecar, started before the driver, stopped
-/// after it. The driver starts once the worker's UI answers, so the application finds its
-/// workers there.
+/// after it. The driver starts once the worker's startup probe passes, that is once the worker
+/// is registered, so the application finds its workers there.
 fn extra_worker(cluster: &Cluster, i: u32) -> Container<'_> {
     let n = u16::try_from(i).unwrap_or(u16::MAX);
     let ports = WorkerPorts {
@@ -166,10 +166,5 @@ fn extra_worker(cluster: &Cluster, i: u32) -> Container<'_> {
     let mut worker = worker_container(cluster, format!("worker-{i}"), ports);
     worker.restart_policy = Some(RestartPolicy::Always);
     worker.liveness = None;
-    worker.startup = worker.readiness.clone().map(|mut probe| {
-        probe.period_seconds = Some(2);
-        probe.failure_threshold = Some(90);
-        probe
-    });
     worker
 }
