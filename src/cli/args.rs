@@ -166,7 +166,7 @@ fn parse_bounded(text: &str, min: Duration, max: Duration, hint: &str) -> Result
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "kube"))]
 mod tests {
     use super::*;
 
