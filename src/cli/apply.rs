@@ -95,7 +95,7 @@ pub(super) async fn apply_command(
     } else {
         let mut opts = WaitOptions {
             timeout: args.timeout,
-            interval: Duration::from_secs(2),
+            interval: WaitOptions::INTERVAL,
         };
         let started = std::time::Instant::now();
         for pod in kube::roll(api, cluster, objects, opts).await? {

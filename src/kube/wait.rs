@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use futures::future::join_all;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
@@ -28,11 +29,17 @@ pub struct WaitOptions {
     pub interval: Duration,
 }
 
+impl WaitOptions {
+    /// How often the state is read again: the last step (a probe, a registration) is over a
+    /// second or less after the one before, so a longer period would be most of the wait.
+    pub const INTERVAL: Duration = Duration::from_millis(500);
+}
+
 impl Default for WaitOptions {
     fn default() -> Self {
         WaitOptions {
             timeout: Duration::from_secs(600),
-            interval: Duration::from_secs(2),
+            interval: WaitOptions::INTERVAL,
         }
     }
 }
@@ -108,9 +115,9 @@ pub async fn wait(
         .collect();
     while !pending.is_empty() {
         let mut still = Vec::new();
-        for mut item in pending {
-            let live = api.get_object(item.object).await?;
-            match live.as_ref().map(rollout) {
+        let lives = join_all(pending.iter().map(|item| api.get_object(item.object))).await;
+        for (mut item, live) in pending.into_iter().zip(lives) {
+            match live?.as_ref().map(rollout) {
                 Some(Ok(())) => item.bar.finish_with_message("ready"),
                 Some(Err(mut state)) => {
                     if let Some(note) = check_pods(api, item.object).await? {
