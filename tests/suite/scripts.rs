@@ -233,8 +233,14 @@ fn daemon_ui(status: u16, body: &'static str) -> (std::thread::JoinHandle<()>, u
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
-        let mut request = [0u8; 1024];
-        let _ = stream.read(&mut request);
+        // The whole request first: closing on unread bytes would reset the connection.
+        let (mut request, mut chunk) = (Vec::new(), [0u8; 256]);
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            match stream.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => request.extend_from_slice(&chunk[..n]),
+            }
+        }
         let _ = write!(
             stream,
             "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\r\n{body}"
