@@ -14,8 +14,8 @@ use serde_json::Value;
 use super::client::CONCURRENCY;
 use super::client::{ApiServer, ApplyMode, KubeError};
 use super::plan::normalize;
+use super::survey::{self, Survey};
 use super::{guard, inventory};
-use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds::KindInfo;
 use crate::render::owned::applyset_parent;
@@ -63,40 +63,39 @@ pub async fn apply(
     opts: ApplyOptions,
 ) -> Result<ApplyReport, KubeError> {
     let (instance, namespace) = (spec.name.as_str(), spec.namespace.as_str());
-    let exists = api.namespace_exists(namespace).await?;
     let mode = ApplyMode {
         dry_run: false,
         force: opts.force_conflicts,
     };
-    let recorded = match exists {
-        true => inventory::recorded_kinds(api, instance, namespace).await?,
-        false => BTreeSet::new(),
-    };
-    let current = inventory::group_kinds(objects);
-    // The parent names old and new kinds before anything changes, so an interrupted apply still
-    // knows where to look for what it must prune.
-    let all_kinds: BTreeSet<String> = recorded.union(&current).cloned().collect();
-    let (members, unchanged) = match exists {
-        true => {
-            let members =
-                inventory::live_members(api, instance, namespace, &all_kinds, opts.concurrency)
-                    .await?;
-            let unchanged = preflight(api, spec, objects, &members, opts).await?;
-            (members, unchanged)
-        }
+    let (survey, secret_exists) = futures::join!(
+        survey::survey(api, instance, namespace, objects, mode, opts.concurrency),
+        auth_secret_exists(api, spec),
+    );
+    let (survey, secret_exists) = (survey?, secret_exists?);
+    let unchanged = match survey.exists {
+        true => preflight(api, spec, objects, &survey, opts).await?,
         // The server cannot dry-run into a namespace that does not exist, and nothing runs
         // there to lose.
         false => {
             api.create_namespace(namespace).await?;
-            (Vec::new(), BTreeSet::new())
+            BTreeSet::new()
         }
     };
     let mut report = ApplyReport {
-        namespace_created: !exists,
+        namespace_created: !survey.exists,
         ..Default::default()
     };
-    apply_parent(api, spec, &all_kinds, mode).await?;
-    report.secret_created = ensure_auth_secret(api, spec).await?;
+    let current = inventory::group_kinds(objects);
+    // The parent names old and new kinds before anything changes, so an interrupted apply still
+    // knows where to look for what it must prune.
+    let all_kinds: BTreeSet<String> = survey.recorded.union(&current).cloned().collect();
+    let parent = applyset_parent(&spec.name, &spec.namespace, &all_kinds);
+    if !inventory::parent_is_current(survey.parent.as_ref(), &parent) {
+        apply_parent(api, &parent, mode).await?;
+    }
+    if !secret_exists {
+        report.secret_created = create_auth_secret(api, spec).await?;
+    }
 
     let (same, changed): (Vec<&Object>, Vec<&Object>) =
         objects.iter().partition(|o| unchanged.contains(&o.id()));
@@ -104,7 +103,7 @@ pub async fn apply(
     report.applied = apply_in_stages(api, &changed, mode, opts.concurrency).await?;
 
     // The members listed before the writes: what is no longer rendered among them goes.
-    let stale = inventory::stale_among(members, objects, opts.prune_pvcs);
+    let stale = inventory::stale_among(survey.members, objects, opts.prune_pvcs);
     for member in &stale.remove {
         api.delete(member.kind, namespace, &member.name).await?;
         report.pruned.push(member.id());
@@ -112,41 +111,28 @@ pub async fn apply(
     report.kept = stale.kept;
     let final_kinds: BTreeSet<String> = current.union(&stale.kept_kinds).cloned().collect();
     if final_kinds != all_kinds {
-        apply_parent(api, spec, &final_kinds, mode).await?;
+        let parent = applyset_parent(&spec.name, &spec.namespace, &final_kinds);
+        apply_parent(api, &parent, mode).await?;
     }
     Ok(report)
 }
 
-/// Before the first write, the server's dry run of every object: all or nothing, a conflict, an
-/// admission refusal or a validation error on any object ends the apply here. It also says
-/// what the apply would not change (the dry run's result is the live object), which is then not
-/// sent again, and whether it replaces a master that would lose running applications.
+/// Before the first write, the server's dry run of every object (in the survey): all or
+/// nothing, a conflict, an admission refusal or a validation error on any object has ended the
+/// apply already. It also says what the apply would not change (the dry run's result is the
+/// live object), which is then not sent again, and whether it replaces a master that would lose
+/// running applications.
 async fn preflight(
     api: &ApiServer,
     spec: &ClusterSpec,
     objects: &[Object],
-    members: &[(&'static KindInfo, Value)],
+    survey: &Survey,
     opts: ApplyOptions,
 ) -> Result<BTreeSet<String>, KubeError> {
-    let dry_run = ApplyMode {
-        dry_run: true,
-        force: opts.force_conflicts,
-    };
-    let dry_runs = apply_all(api, objects, dry_run, opts.concurrency)
-        .await
-        .map_err(|e| KubeError::Refused(Box::new(e)))?;
-    let live_of = |object: &Object| {
-        members
-            .iter()
-            .find(|(kind, live)| {
-                kind.kind == object.kind && str_at(live, "/metadata/name") == Some(&object.name)
-            })
-            .map(|(_, live)| live)
-    };
     let pairs: Vec<(&Object, Option<&Value>, &Value)> = objects
         .iter()
-        .zip(&dry_runs)
-        .map(|(object, dry)| (object, live_of(object), dry))
+        .zip(&survey.dry_runs)
+        .map(|(object, dry)| (object, survey.live_of(object), dry))
         .collect();
     if !opts.lose_running_applications && guard::master_restarts(&pairs) {
         guard::check_running_applications(api, spec).await?;
@@ -191,25 +177,33 @@ async fn apply_in_stages(
     Ok(applied)
 }
 
+/// Whether the Secret with Spark's shared authentication secret exists (true when the instance
+/// needs none).
+async fn auth_secret_exists(api: &ApiServer, spec: &ClusterSpec) -> Result<bool, KubeError> {
+    let Some(name) = spec.auth_secret() else {
+        return Ok(true);
+    };
+    let action = format!("read Secret/{name}");
+    Ok(api
+        .get(secret_kind(), Some(&spec.namespace), &name, &action)
+        .await?
+        .is_some())
+}
+
+fn secret_kind() -> &'static KindInfo {
+    crate::render::kinds::kind_info("v1", "Secret").expect("Secret is in the table")
+}
+
 /// Creates the Secret with Spark's shared authentication secret, a random one, when it does not
 /// exist; one that exists is never changed (a new secret would lock out every running daemon and
 /// driver). It is no member of the instance: prune and delete leave it. Its name when created.
-async fn ensure_auth_secret(
+async fn create_auth_secret(
     api: &ApiServer,
     spec: &ClusterSpec,
 ) -> Result<Option<String>, KubeError> {
     let Some(name) = spec.auth_secret() else {
         return Ok(None);
     };
-    let kind = crate::render::kinds::kind_info("v1", "Secret").expect("Secret is in the table");
-    let action = format!("read Secret/{name}");
-    if api
-        .get(kind, Some(&spec.namespace), &name, &action)
-        .await?
-        .is_some()
-    {
-        return Ok(None);
-    }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| KubeError::Request {
         action: format!("create Secret/{name}"),
@@ -217,34 +211,12 @@ async fn ensure_auth_secret(
     })?;
     let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let body = crate::render::owned::auth_secret(spec, &name, &secret);
-    api.create(kind, &body).await?;
+    api.create(secret_kind(), &body).await?;
     Ok(Some(format!("Secret/{name}")))
 }
 
-/// Sends every object at once (a dry run needs no order), `concurrency` at a time: the server's
-/// answers in the objects' order, or the first refusal, after every request has ended.
-async fn apply_all(
-    api: &ApiServer,
-    objects: &[Object],
-    mode: ApplyMode,
-    concurrency: usize,
-) -> Result<Vec<Value>, KubeError> {
-    let results: Vec<Result<Value, KubeError>> = stream::iter(objects)
-        .map(|object| api.apply(object.kind_info(), &object.value, mode))
-        .buffered(concurrency.max(1))
-        .collect()
-        .await;
-    results.into_iter().collect()
-}
-
-async fn apply_parent(
-    api: &ApiServer,
-    spec: &ClusterSpec,
-    kinds: &BTreeSet<String>,
-    mode: ApplyMode,
-) -> Result<(), KubeError> {
-    let parent = applyset_parent(&spec.name, &spec.namespace, kinds);
-    api.apply(inventory::config_map_kind(), &parent, mode)
+async fn apply_parent(api: &ApiServer, parent: &Value, mode: ApplyMode) -> Result<(), KubeError> {
+    api.apply(inventory::config_map_kind(), parent, mode)
         .await
         .map(|_| ())
 }

@@ -30,16 +30,29 @@ pub(crate) async fn recorded_kinds(
     instance: &str,
     namespace: &str,
 ) -> Result<BTreeSet<String>, KubeError> {
-    let parent = api
-        .get(
-            config_map_kind(),
-            Some(namespace),
-            &parent_name(instance),
-            "get the inventory",
-        )
-        .await?;
-    Ok(parent
-        .as_ref()
+    Ok(kinds_named_by(
+        live_parent(api, instance, namespace).await?.as_ref(),
+    ))
+}
+
+/// The live ApplySet parent, when there is one.
+pub(crate) async fn live_parent(
+    api: &ApiServer,
+    instance: &str,
+    namespace: &str,
+) -> Result<Option<Value>, KubeError> {
+    api.get(
+        config_map_kind(),
+        Some(namespace),
+        &parent_name(instance),
+        "get the inventory",
+    )
+    .await
+}
+
+/// The group-kinds a parent names.
+pub(crate) fn kinds_named_by(parent: Option<&Value>) -> BTreeSet<String> {
+    parent
         .and_then(|p| p.pointer("/metadata/annotations"))
         .and_then(|a| a.get(ANNOTATION_GROUP_KINDS))
         .and_then(Value::as_str)
@@ -49,7 +62,25 @@ pub(crate) async fn recorded_kinds(
                 .map(str::to_owned)
                 .collect()
         })
-        .unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// Whether applying `rendered` (a parent as sparkup renders it) would leave `live` as it is:
+/// every label and annotation sparkup sets is there with its value. sparkup's parent has no
+/// other field, so server-side apply would change nothing.
+pub(crate) fn parent_is_current(live: Option<&Value>, rendered: &Value) -> bool {
+    let Some(live) = live else {
+        return false;
+    };
+    ["/metadata/labels", "/metadata/annotations"]
+        .iter()
+        .all(|pointer| match rendered.pointer(pointer) {
+            Some(Value::Object(wanted)) => wanted
+                .iter()
+                .all(|(key, value)| live.pointer(pointer).and_then(|m| m.get(key)) == Some(value)),
+            Some(_) => false,
+            None => true,
+        })
 }
 
 /// Every live member of the instance's ApplySet among `kinds`, one LIST per kind.

@@ -21,6 +21,7 @@ mod restarts;
 mod roll;
 mod status;
 mod submit;
+mod survey;
 mod wait;
 
 pub use apply::{ApplyOptions, ApplyReport, apply};

@@ -11,8 +11,8 @@ use super::client::{ApiServer, ApplyMode, CONCURRENCY, KubeError};
 use super::inventory;
 use super::restarts;
 use super::roll::stale_pods;
+use super::survey;
 use super::wait;
-use crate::json::str_at;
 use crate::render::kinds::{KindInfo, object_id};
 use crate::render::{Component, Object};
 use crate::values::ClusterSpec;
@@ -138,30 +138,29 @@ pub async fn plan(
         dry_run: true,
         force: opts.force_conflicts,
     };
-    if !api.namespace_exists(&spec.namespace).await? {
+    // The instance's live members, one LIST per kind, are the "before" of every object that
+    // already exists, and what is left of them is what apply would prune; the dry runs are the
+    // "after". A refusal is the server's own error, as apply would meet it.
+    let (name, namespace) = (&spec.name, &spec.namespace);
+    let (survey, stale_pods) = futures::join!(
+        survey::survey(api, name, namespace, objects, mode, CONCURRENCY),
+        stale_pods(api, objects),
+    );
+    let survey = survey.map_err(|e| match e {
+        KubeError::Refused(inner) => *inner,
+        e => e,
+    })?;
+    if !survey.exists {
         // A namespace that does not exist yet holds nothing: everything is a create.
         return Ok(objects.iter().map(|o| create(o, o.value.clone())).collect());
     }
-    // The instance's live members, one LIST per kind: they are the "before" of every object
-    // that already exists, and what is left of them is what apply would prune.
-    let (name, namespace) = (&spec.name, &spec.namespace);
-    let kinds = inventory::kinds_in_use(api, name, namespace, objects).await?;
-    let members = inventory::live_members(api, name, namespace, &kinds, CONCURRENCY).await?;
-    let live_of = |object: &Object| {
-        members
-            .iter()
-            .find(|(kind, live)| {
-                kind.kind == object.kind && str_at(live, "/metadata/name") == Some(&object.name)
-            })
-            .map(|(_, live)| live.clone())
-    };
-    let mut changes: Vec<Change> = stream::iter(objects)
-        .map(|object| compare(api, object, live_of(object), mode))
+    let mut changes: Vec<Change> = stream::iter(objects.iter().zip(&survey.dry_runs))
+        .map(|(object, dry)| compare(api, object, survey.live_of(object), dry))
         .buffered(CONCURRENCY)
         .try_collect()
         .await?;
     // Every stale member, claims included: the report says which ones apply would keep.
-    let stale = inventory::stale_among(members, objects, true);
+    let stale = inventory::stale_among(survey.members, objects, true);
     changes.extend(stale.remove.into_iter().map(|member| Change {
         action: Action::Prune,
         kind: member.kind,
@@ -172,7 +171,7 @@ pub async fn plan(
         restart: None,
     }));
     // A ReplicationController keeps its pods on the old template: that drift is a change too.
-    for stale in stale_pods(api, objects).await? {
+    for stale in stale_pods? {
         if let Some(change) = changes.iter_mut().find(|c| c.id() == stale.workload) {
             change.stale_pods = stale.pods;
         }
@@ -240,23 +239,23 @@ fn create(object: &Object, after: Value) -> Change {
 }
 
 /// One object against the cluster: `member` is its live state when the inventory listed it;
-/// otherwise it is read, since it may exist without being a member yet.
+/// otherwise it is read, since it may exist without being a member yet. `dry` is the server's
+/// dry run of it.
 async fn compare(
     api: &ApiServer,
     object: &Object,
-    member: Option<Value>,
-    mode: ApplyMode,
+    member: Option<&Value>,
+    dry: &Value,
 ) -> Result<Change, KubeError> {
     let kind = object.kind_info();
     let live = match member {
-        Some(live) => Some(live),
-        None => api.get_object(object).await?,
+        Some(live) => Some(normalize(live)),
+        None => api.get_object(object).await?.as_ref().map(normalize),
     };
-    let after = normalize(&api.apply(kind, &object.value, mode).await?);
+    let after = normalize(dry);
     Ok(match live {
         None => create(object, after),
-        Some(live) => {
-            let before = normalize(&live);
+        Some(before) => {
             let action = if before == after {
                 Action::Unchanged
             } else {

@@ -66,7 +66,7 @@ async fn a_forced_plan_dry_runs_with_force() {
 }
 
 #[tokio::test]
-async fn diff_of_a_missing_namespace_is_all_creates_after_one_request() {
+async fn diff_of_a_missing_namespace_is_all_creates_and_writes_nothing() {
     let fake = Fake::new();
     let api = fake.api().await;
     let (cluster, objects) = objects("dev", &[]);
@@ -74,7 +74,16 @@ async fn diff_of_a_missing_namespace_is_all_creates_after_one_request() {
         .await
         .unwrap();
     assert!(changes.iter().all(|c| c.action == Action::Create));
-    assert_eq!(fake.lines(), ["GET /api/v1/namespaces/default"]);
+    let lines = fake.lines();
+    assert!(lines.contains(&"GET /api/v1/namespaces/default".to_string()));
+    // One round: the reads, and dry runs the server refuses (no namespace yet).
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with("GET ") || l.contains("dryRun=All")),
+        "{lines:#?}"
+    );
+    assert!(fake.state().objects.is_empty());
 }
 
 #[tokio::test]

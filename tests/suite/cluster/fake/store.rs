@@ -42,6 +42,15 @@ pub(super) fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) 
     if let Some((code, message)) = state.failures.get(&(seen.method.clone(), path.to_string())) {
         return status(*code, message);
     }
+    // Nothing is written into a namespace that does not exist, not even in a dry run.
+    if matches!(seen.method, Method::PATCH | Method::POST)
+        && let Some(namespace) = namespace_of(path)
+        && !state
+            .objects
+            .contains_key(&format!("/api/v1/namespaces/{namespace}"))
+    {
+        return status(404, &format!("namespaces \"{namespace}\" not found"));
+    }
     match seen.method {
         Method::GET if path.contains("/proxy/") => match &state.spark {
             Some(json) => (StatusCode::OK, json.clone()),
@@ -310,6 +319,13 @@ fn with_status(object: &Value, ready: bool) -> Value {
         object["status"] = json!({"phase": "Bound"});
     }
     object
+}
+
+/// The namespace of a namespaced resource's path (`.../namespaces/NS/KIND...`).
+fn namespace_of(path: &str) -> Option<&str> {
+    let (_, rest) = path.split_once("/namespaces/")?;
+    let (namespace, kind) = rest.split_once('/')?;
+    (!kind.is_empty()).then_some(namespace)
 }
 
 fn parent_of(path: &str) -> &str {
