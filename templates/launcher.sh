@@ -55,8 +55,17 @@ export SPARK_PUBLIC_DNS=${SPARK_PUBLIC_DNS:-$ADDRESS}
 # that fails where the host name is not in DNS, and a name other pods could not resolve).
 export SPARK_LOCAL_HOSTNAME=${SPARK_LOCAL_HOSTNAME:-$ADDRESS}
 
+# The master and the workers compute little themselves (executors are JVMs of their own, started
+# with the application's options), so they run with the client compiler alone: on a busy node
+# they start about a third sooner. SPARKUP_DAEMON_JAVA_OPTS set (even empty) replaces that.
+daemon_java_opts() {
+  printf '%s' "${SPARKUP_DAEMON_JAVA_OPTS--XX:TieredStopAtLevel=1}"
+}
+
 role_master() {
   private_conf
+  SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} $(daemon_java_opts)"
+  export SPARK_MASTER_OPTS
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
     --host "$ADDRESS" \
     --port "${SPARK_MASTER_PORT:-7077}" \
@@ -67,6 +76,8 @@ role_worker() {
   [[ $# -eq 1 ]] || die "usage: worker <master-url>, e.g. worker spark://spark-master:7077"
   wait_for_master "$1"
   private_conf
+  SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} $(daemon_java_opts)"
+  export SPARK_WORKER_OPTS
   local -a command=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker
     --host "$ADDRESS"
     --port "${SPARK_WORKER_PORT:-7078}"

@@ -453,6 +453,19 @@ fn rendered_manifests_form_a_working_spark_cluster() {
         })
     });
     std::thread::sleep(Duration::from_secs(3));
+    // The daemons run with the client compiler alone; executors, with the application's options.
+    let java = |class: &str| {
+        cluster
+            .net
+            .pids("worker0")
+            .into_iter()
+            .filter_map(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .find(|c| c.contains(class))
+            .unwrap_or_else(|| panic!("no {class} in worker0"))
+    };
+    assert!(java("deploy.worker.Worker").contains("-XX:TieredStopAtLevel=1"));
+    assert!(!java("CoarseGrainedExecutorBackend").contains("TieredStopAtLevel"));
     cluster.net.kill("master");
     let restart = Instant::now();
     cluster.start_master();

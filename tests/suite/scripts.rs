@@ -26,7 +26,7 @@ fn fake_spark_home(name: &str) -> PathBuf {
     std::fs::create_dir_all(&bin).unwrap();
     for tool in ["spark-class", "spark-submit"] {
         let script = format!(
-            "#!/bin/sh\necho {tool} \"$@\"\necho \"PUBLIC_DNS=$SPARK_PUBLIC_DNS LOCAL_IP=${{SPARK_LOCAL_IP-unset}} WORKER_OPTS=$SPARK_WORKER_OPTS\"\n"
+            "#!/bin/sh\necho {tool} \"$@\"\necho \"PUBLIC_DNS=$SPARK_PUBLIC_DNS LOCAL_IP=${{SPARK_LOCAL_IP-unset}} MASTER_OPTS=$SPARK_MASTER_OPTS WORKER_OPTS=$SPARK_WORKER_OPTS\"\n"
         );
         let path = bin.join(tool);
         std::fs::write(&path, script).unwrap();
@@ -133,7 +133,14 @@ fn daemons_start_through_spark_class_on_the_pod_address() {
     assert_eq!(
         stdout(&master),
         "spark-class org.apache.spark.deploy.master.Master --host 10.1.2.3 --port 7000 \
-         --webui-port 8080\nPUBLIC_DNS=10.1.2.3 LOCAL_IP=unset WORKER_OPTS=\n"
+         --webui-port 8080\nPUBLIC_DNS=10.1.2.3 LOCAL_IP=unset MASTER_OPTS= -XX:TieredStopAtLevel=1 \
+         WORKER_OPTS=\n"
+    );
+    // SPARKUP_DAEMON_JAVA_OPTS replaces the daemons' compiler choice, even empty.
+    let full_jit = run(&home, &["master"], &[("SPARKUP_DAEMON_JAVA_OPTS", "")]);
+    assert!(
+        !stdout(&full_jit).contains("TieredStopAtLevel"),
+        "{full_jit:?}"
     );
     let (_master, url) = listening_master();
     let worker = run(
@@ -150,7 +157,8 @@ fn daemons_start_through_spark_class_on_the_pod_address() {
         format!(
             "spark-class org.apache.spark.deploy.worker.Worker --host 10.1.2.3 --port 7078 \
          --webui-port 8081 --cores 2 --memory 2688m {url}\nPUBLIC_DNS=10.1.2.3 \
-         LOCAL_IP=unset WORKER_OPTS= -Dspark.decommission.enabled=true \
+         LOCAL_IP=unset MASTER_OPTS= WORKER_OPTS= -XX:TieredStopAtLevel=1 \
+         -Dspark.decommission.enabled=true \
          -Dspark.worker.decommission.signal=TERM\n"
         )
     );
