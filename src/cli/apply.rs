@@ -96,13 +96,14 @@ pub(super) async fn apply_command(
         let mut opts = WaitOptions {
             timeout: args.timeout,
             interval: WaitOptions::INTERVAL,
+            spent: Duration::ZERO,
         };
         let started = std::time::Instant::now();
         for pod in kube::roll(api, cluster, objects, opts).await? {
             print(&format!("replaced pod {pod} (it ran an older template)\n"))?;
         }
         // One --timeout for the roll and the wait together.
-        opts.timeout = opts.timeout.saturating_sub(started.elapsed());
+        opts.spent = started.elapsed();
         kube::wait(api, cluster, objects, opts, &Progress::new()).await?;
         print(&format!(
             "Spark master ALIVE with {} worker(s) in namespace {}\n",

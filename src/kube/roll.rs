@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
 use super::pods::{on_older_template, pod_ready, pods_of, runs_template, terminating};
-use super::wait::{Progress, WaitOptions, deadline, wait_for_spark};
+use super::wait::{Progress, WaitOptions, wait_for_spark};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;
@@ -56,7 +56,7 @@ pub async fn roll(
     objects: &[Object],
     opts: WaitOptions,
 ) -> Result<Vec<String>, KubeError> {
-    let deadline = deadline(opts.timeout);
+    let deadline = opts.deadline();
     let mut replaced = Vec::new();
     // The master first: workers reconnect to the new one through the Service.
     let order = [Component::Master, Component::Worker];

@@ -25,14 +25,22 @@ use crate::values::ClusterSpec;
 
 #[derive(Debug, Clone, Copy)]
 pub struct WaitOptions {
+    /// The whole wait, as the user gave it (messages name it).
     pub timeout: Duration,
     pub interval: Duration,
+    /// How much of `timeout` an earlier step (the roll before the wait) already took.
+    pub spent: Duration,
 }
 
 impl WaitOptions {
     /// How often the state is read again: the last step (a probe, a registration) is over a
     /// second or less after the one before, so a longer period would be most of the wait.
     pub const INTERVAL: Duration = Duration::from_millis(500);
+
+    /// When the time left runs out.
+    pub(crate) fn deadline(&self) -> Instant {
+        deadline(self.timeout.saturating_sub(self.spent))
+    }
 }
 
 impl Default for WaitOptions {
@@ -40,6 +48,7 @@ impl Default for WaitOptions {
         WaitOptions {
             timeout: Duration::from_secs(600),
             interval: WaitOptions::INTERVAL,
+            spent: Duration::ZERO,
         }
     }
 }
@@ -98,7 +107,7 @@ pub async fn wait(
     opts: WaitOptions,
     progress: &Progress,
 ) -> Result<(), KubeError> {
-    let deadline = deadline(opts.timeout);
+    let deadline = opts.deadline();
     let mut pending: Vec<Pending> = objects
         .iter()
         .filter(|o| {

@@ -117,6 +117,7 @@ fn fast() -> WaitOptions {
     WaitOptions {
         timeout: Duration::from_millis(1500),
         interval: Duration::from_millis(20),
+        spent: Duration::ZERO,
     }
 }
 

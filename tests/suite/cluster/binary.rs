@@ -136,3 +136,28 @@ fn the_authentication_secret_is_created_once_and_shown_nowhere() {
     // Every pod reads it from the Secret.
     assert!(texts.iter().any(|t| t.contains("_SPARK_AUTH_SECRET")));
 }
+
+/// A wait that runs out names the `--timeout` the user gave, not what was left of it after the
+/// roll before the wait.
+#[test]
+fn a_timed_out_apply_names_the_timeout_given() {
+    let fake = Fake::new().with_namespace("default");
+    let kubeconfig = fake.kubeconfig();
+    let apply = crate::common::sparkup(&[
+        "apply",
+        "-p",
+        "dev",
+        "--timeout",
+        "2s",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+    ]);
+    assert_ne!(apply.code, Some(0), "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply
+            .stderr
+            .contains("timed out after 2s waiting for the Spark master"),
+        "{}",
+        apply.stderr
+    );
+}
