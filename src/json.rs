@@ -28,22 +28,44 @@ fn first_missing(
     path: String,
     counts: &dyn Fn(&Value) -> bool,
 ) -> Option<String> {
+    let mut path = path;
+    missing_at(from, other, &mut path, counts).then_some(path)
+}
+
+/// Whether `from` has a key `other` lacks; `path` is left naming it when so, and as it was
+/// otherwise. One buffer for the whole walk: most walks find nothing, and a path string per key
+/// was most of their cost.
+fn missing_at(
+    from: &Value,
+    other: &Value,
+    path: &mut String,
+    counts: &dyn Fn(&Value) -> bool,
+) -> bool {
+    let len = path.len();
     match (from, other) {
-        (Value::Object(f), Value::Object(o)) => {
-            f.iter().find_map(|(key, value)| match o.get(key) {
-                None if counts(value) => Some(format!("{path}.{key}")),
-                None => None,
-                Some(other_value) => {
-                    first_missing(value, other_value, format!("{path}.{key}"), counts)
-                }
-            })
-        }
-        (Value::Array(f), Value::Array(o)) => f
-            .iter()
-            .zip(o)
-            .enumerate()
-            .find_map(|(i, (f, o))| first_missing(f, o, format!("{path}[{i}]"), counts)),
-        _ => None,
+        (Value::Object(f), Value::Object(o)) => f.iter().any(|(key, value)| {
+            let next = o.get(key);
+            if next.is_none() && !counts(value) {
+                return false;
+            }
+            path.push('.');
+            path.push_str(key);
+            let found = next.is_none_or(|next| missing_at(value, next, path, counts));
+            if !found {
+                path.truncate(len);
+            }
+            found
+        }),
+        (Value::Array(f), Value::Array(o)) => f.iter().zip(o).enumerate().any(|(i, (f, o))| {
+            use std::fmt::Write as _;
+            let _ = write!(path, "[{i}]");
+            let found = missing_at(f, o, path, counts);
+            if !found {
+                path.truncate(len);
+            }
+            found
+        }),
+        _ => false,
     }
 }
 

@@ -165,10 +165,14 @@ fn custom_object(value: &Value) -> Result<Value, String> {
 }
 
 /// Parses the value as `T` and serializes it back; fails if a key was lost on the way.
+/// The object is typed without tracking the path first: only a failure needs it, and the same
+/// input fails the same way again when tracked.
 fn typed_roundtrip<T: DeserializeOwned + Serialize>(value: &Value) -> Result<Value, String> {
-    let typed: T = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        format!("{path}: {}", e.into_inner())
+    let typed = T::deserialize(value).or_else(|_| {
+        serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
+            let path = e.path().to_string();
+            format!("{path}: {}", e.into_inner())
+        })
     })?;
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
     if let Some(lost) = first_lost_key(value, &back, String::new()) {
