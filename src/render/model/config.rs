@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::component::Component;
 use crate::spark::conf as spark_conf;
@@ -39,6 +40,10 @@ pub(crate) struct Config {
     /// The properties of `spark-defaults.conf`, for the fingerprint of each role.
     #[serde(skip)]
     properties: BTreeMap<String, String>,
+    /// The fingerprint's hash over the files every role reads alike, taken once: the launcher
+    /// is most of the bytes, and every role's fingerprint starts with it.
+    #[serde(skip)]
+    files_hash: Sha256,
 }
 
 #[derive(Debug, Serialize)]
@@ -76,11 +81,19 @@ impl Config {
                 METRICS_PROPERTIES.to_string(),
             ));
         }
+        let mut files_hash = Sha256::new();
+        for file in files.iter().filter(|f| f.key != "spark-defaults.conf") {
+            files_hash.update(file.key.as_bytes());
+            files_hash.update([0]);
+            files_hash.update(file.content.as_bytes());
+            files_hash.update([0]);
+        }
         Config {
             name: config_name(spec),
             mount_path: SPARKUP_DIR,
             files,
             properties,
+            files_hash,
         }
     }
 
@@ -88,14 +101,7 @@ impl Config {
     /// metrics file, and the Spark properties its process reads, so that a setting only
     /// applications read restarts no daemon, and a daemon's own restarts no driver.
     pub(crate) fn fingerprint(&self, component: Component) -> String {
-        use sha2::{Digest, Sha256};
-        let mut hash = Sha256::new();
-        for file in self.files.iter().filter(|f| f.key != "spark-defaults.conf") {
-            hash.update(file.key.as_bytes());
-            hash.update([0]);
-            hash.update(file.content.as_bytes());
-            hash.update([0]);
-        }
+        let mut hash = self.files_hash.clone();
         for (key, value) in self.properties.iter().filter(|(k, _)| reads(component, k)) {
             hash.update(key.as_bytes());
             hash.update([0]);
