@@ -16,6 +16,7 @@ use super::labels::{
     TEMPLATE_HASH_ANNOTATION,
 };
 use super::model::Component;
+use super::read_back;
 use super::templates::RenderedTemplate;
 use crate::applyset;
 use crate::error::Error;
@@ -69,7 +70,7 @@ pub(crate) fn build(
 ) -> Result<Vec<Object>, Error> {
     let mut objects = Vec::new();
     for template in rendered {
-        let docs: Vec<Value> = crate::values::parse_yaml(&template.text).map_err(|e| {
+        let docs = read_back::documents(&template.text).map_err(|e| {
             Error::manifest(
                 format!("from template {}", template.name),
                 format!("not valid YAML: {e}"),
@@ -99,7 +100,7 @@ pub(crate) fn build(
 /// The one Job a `job.yaml` rendered, checked and labelled, without the ApplySet label.
 pub(crate) fn build_run(rendered: &RenderedTemplate, spec: &ClusterSpec) -> Result<Object, Error> {
     let origin = format!("from template {}", rendered.name);
-    let mut docs: Vec<Value> = crate::values::parse_yaml(&rendered.text)
+    let mut docs = read_back::documents(&rendered.text)
         .map_err(|e| Error::manifest(&origin, format!("not valid YAML: {e}")))?;
     docs.retain(|d| !d.is_null());
     let doc = match (docs.pop(), docs.is_empty()) {

@@ -11,6 +11,7 @@ pub(crate) mod manifests;
 pub(crate) mod model;
 pub(crate) mod output;
 pub(crate) mod owned;
+mod read_back;
 #[cfg(feature = "kube")]
 mod submission;
 pub(crate) mod templates;
