@@ -44,7 +44,7 @@ fn missing_at(
     let len = path.len();
     match (from, other) {
         (Value::Object(f), Value::Object(o)) => f.iter().any(|(key, value)| {
-            let next = o.get(key);
+            let next = get(o, key);
             if next.is_none() && !counts(value) {
                 return false;
             }
@@ -66,6 +66,15 @@ fn missing_at(
             found
         }),
         _ => false,
+    }
+}
+
+/// The value at `key`: typed objects' maps are small, and comparing a few keys costs less than
+/// hashing one.
+fn get<'v>(map: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
+    match map.len() {
+        0..=16 => map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v),
+        _ => map.get(key),
     }
 }
 
