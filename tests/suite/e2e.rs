@@ -203,6 +203,35 @@ fn start(cluster: &mut Cluster, name: &str, host: u8, pod: &Pod, labels: &[(&str
     cluster.net.spawn_as(name, Some(name), &env, &argv, &log);
 }
 
+/// Runs `pod`'s exec probe `probe` in host `name` as the kubelet would, in the container's
+/// environment, until it passes; how long that took.
+fn wait_probe(
+    cluster: &Cluster,
+    name: &str,
+    host: u8,
+    pod: &Pod,
+    probe: &str,
+    labels: &[(&str, &str)],
+) -> Duration {
+    let pod_dir = cluster.dir.join(name);
+    let claims = cluster.dir.join("claims");
+    let env = pod.environment_with(&cluster.net.ip(host), labels, &pod_dir, &claims);
+    let argv = pod
+        .probe_command(probe, &pod_dir, &claims)
+        .unwrap_or_else(|| panic!("{probe} of {name} runs no command"));
+    let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+    let start = Instant::now();
+    while cluster.net.run_as(name, Some(name), &env, &argv).is_none() {
+        assert!(
+            start.elapsed() < WAIT,
+            "{probe} of {name} never passed\n{}",
+            logs(&cluster.dir)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    start.elapsed()
+}
+
 /// Runs `pod`'s container in host `name` to its end; its exit code and output.
 fn run(
     cluster: &Cluster,

@@ -12,7 +12,7 @@ use super::netns::Network;
 use super::pods::Pod;
 use super::{
     Cluster, EXPECTED, MASTER, ONE_CLUSTER, WAIT, alive, logs, master_json, render, run, start,
-    workers_on,
+    wait_probe, workers_on,
 };
 
 const HISTORY: u8 = 4;
@@ -144,26 +144,13 @@ fn jobs_history_and_connect_run_from_the_rendered_manifests() {
     });
 
     // The scheduled job: its extra worker starts first (its startup probe holds the driver back
-    // until the worker's UI answers), registers, and takes part in the run.
+    // until the worker is registered), and takes part in the run.
     let job_ip = cluster.net.ip(JOB);
     let labels = [("batch.kubernetes.io/job-name", SCHEDULED_JOB)];
     let sidecar = Pod::container_of(&list, "CronJob", "spark-sum", "worker-1");
     start(&mut cluster, "job", JOB, &sidecar, &labels);
-    let probe = sidecar.container["startupProbe"]["httpGet"].clone();
-    let port: u16 = sidecar.container["ports"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == probe["port"])
-        .and_then(|p| p["containerPort"].as_u64())
-        .unwrap() as u16;
-    let probe_url = format!("http://{job_ip}:{port}{}", probe["path"].as_str().unwrap());
-    wait_json(
-        &cluster,
-        "the extra worker's startup probe",
-        &probe_url,
-        |_| true,
-    );
+    // The probe the kubelet runs before it starts the driver: the worker registered.
+    wait_probe(&cluster, "job", JOB, &sidecar, "startupProbe", &labels);
     wait_master(
         &cluster,
         "the extra worker ALIVE beside the standing one",

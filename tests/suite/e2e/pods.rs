@@ -183,6 +183,20 @@ impl Pod {
             .collect()
     }
 
+    /// The command of the container's exec probe `probe` (`startupProbe`, `readinessProbe`), its
+    /// paths rewritten as [`Pod::command`]'s; None when that probe does not exec.
+    pub fn probe_command(&self, probe: &str, dir: &Path, claims: &Path) -> Option<Vec<String>> {
+        let command = self.container[probe]["exec"]["command"].as_array()?;
+        let mounts = self.materialize_volumes(dir, claims);
+        Some(
+            command
+                .iter()
+                .filter_map(Value::as_str)
+                .map(|arg| rewrite_paths(arg, &mounts))
+                .collect(),
+        )
+    }
+
     /// The environment as the kubelet would give it, for a pod at `ip` whose volumes live in
     /// `dir` (claims in `claims`), plus what the machine needs (PATH, JAVA_HOME, SPARK_HOME).
     pub fn environment(&self, ip: &str, dir: &Path, claims: &Path) -> Vec<(String, String)> {
