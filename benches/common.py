@@ -16,3 +16,17 @@ def parse_args(doc, default_runs):
     if args.binary.endswith(os.path.join("release", "sparkup")):
         subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
     return args
+
+
+def fake_kubeconfig(port, folder):
+    """A kubeconfig in `folder` for a fake API server on 127.0.0.1:`port`; its path."""
+    path = os.path.join(folder, "kubeconfig")
+    with open(path, "w") as f:
+        f.write(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{port}"}}}}]
+contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
+current-context: fake
+users: [{{name: fake, user: {{token: bench}}}}]
+""")
+    return path

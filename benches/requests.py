@@ -22,7 +22,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from common import parse_args
+from common import fake_kubeconfig, parse_args
 VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
 
 
@@ -149,15 +149,7 @@ def main():
     port = server.server_address[1]
     try:
         with tempfile.TemporaryDirectory(prefix="sparkup-requests-") as tmp:
-            kubeconfig = os.path.join(tmp, "kubeconfig")
-            with open(kubeconfig, "w") as f:
-                f.write(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{port}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
-current-context: fake
-users: [{{name: fake, user: {{token: bench}}}}]
-""")
+            kubeconfig = fake_kubeconfig(port, tmp)
             folder = os.path.join(tmp, "prod")
             subprocess.run([args.binary, "render", "--profile", "prod", "--output-dir", folder],
                            check=True, stderr=subprocess.DEVNULL)

@@ -35,7 +35,7 @@ import time
 import urllib.request
 from http.server import ThreadingHTTPServer
 
-from common import ROOT
+from common import ROOT, fake_kubeconfig
 import requests as fake_api  # benches/requests.py: the fake API server
 
 PREFIX = "sparkup-bench"
@@ -120,19 +120,6 @@ def fake_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), fake_api.handler(fake))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def kubeconfig_for(server, tmp):
-    path = os.path.join(tmp, "kubeconfig")
-    with open(path, "w") as f:
-        f.write(f"""apiVersion: v1
-kind: Config
-clusters: [{{name: fake, cluster: {{server: "http://127.0.0.1:{server.server_address[1]}"}}}}]
-contexts: [{{name: fake, context: {{cluster: fake, user: fake, namespace: default}}}}]
-current-context: fake
-users: [{{name: fake, user: {{token: bench}}}}]
-""")
-    return path
 
 
 def apply_diff_rows(table, args, env, namespace, tmp):
@@ -288,7 +275,7 @@ def main():
         if args.kubeconfig is None:
             server = fake_server()
             try:
-                env = dict(os.environ, KUBECONFIG=kubeconfig_for(server, tmp), HOME=tmp)
+                env = dict(os.environ, KUBECONFIG=fake_kubeconfig(server.server_address[1], tmp), HOME=tmp)
                 apply_diff_rows(table, args, env, "default", tmp)
             finally:
                 server.shutdown()
