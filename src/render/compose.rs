@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
+use super::compose_pods::{self, ComposeExtras};
 use super::model::Context;
 use super::model::component::{Component, DRIVER_INTERNAL_PORTS};
 use super::model::jobs::{JobParts, job_template};
@@ -69,6 +70,8 @@ struct Service {
     depends_on: Option<String>,
     /// Compose profiles: jobs run only when asked for (`--profile jobs` or `run`).
     profiles: Vec<&'static str>,
+    /// What the role's `pod` values carry into compose.
+    extras: ComposeExtras,
     /// Variables from Secrets (the shared secret, `secretConf`), which compose takes from its
     /// own environment.
     #[serde(skip)]
@@ -246,6 +249,7 @@ fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
     let master_name = Component::Master.object_name(&spec.name);
     let mut services = Vec::new();
     for workload in &context.workloads {
+        let layers = compose_pods::layers(spec, workload.component, None);
         let container = &workload.pod.containers[0];
         let http = container.port("http").unwrap_or(0);
         let replicas = match workload.component {
@@ -283,6 +287,7 @@ fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
                 depends_on: (workload.component != Component::Master).then(|| master_name.clone()),
                 profiles: Vec::new(),
                 secrets: FromHost::of(container),
+                extras: compose_pods::extras(&layers, warnings),
                 name,
             });
         }
@@ -311,6 +316,7 @@ fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec
             ));
         }
         let driver = &template.pod.containers[0];
+        let layers = compose_pods::layers(spec, Component::Job, Some((key, job)));
         services.push(Service {
             name: format!("{}-job-{key}", spec.name),
             entrypoint: driver.command.clone(),
@@ -324,6 +330,7 @@ fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec
             depends_on: Some(master_name.clone()),
             profiles: vec!["jobs"],
             secrets: FromHost::of(driver),
+            extras: compose_pods::extras(&layers, warnings),
         });
     }
     services

@@ -5,6 +5,7 @@
 //! The only I/O is reading a user's `--templates` folder and writing `--output-dir`.
 
 pub(crate) mod compose;
+mod compose_pods;
 pub(crate) mod kinds;
 pub(crate) mod labels;
 pub(crate) mod manifests;
@@ -317,5 +318,39 @@ mod tests {
         );
         assert_eq!(pod["initContainers"][0]["restartPolicy"], "Always");
         assert_eq!(pod["initContainers"][0]["name"], "worker-1");
+    }
+
+    /// A run of `sparkup submit` (no job of the values) takes what `drivers.pod` gives every
+    /// driver; the daemons do not.
+    #[test]
+    fn an_adhoc_runs_driver_takes_the_drivers_pod_values() {
+        let cluster = crate::load(&ValuesOptions {
+            profile: "default".into(),
+            files: vec![],
+            sets: vec![
+                "drivers.pod.priorityClassName=spark-batch".into(),
+                "drivers.pod.env.STAGE=adhoc".into(),
+            ],
+        })
+        .unwrap();
+        let job = JobSpec {
+            app: "/code/app.py".into(),
+            ..JobSpec::default()
+        };
+        let run = JobRun {
+            key: "app",
+            job: &job,
+            name: "spark-app-1",
+            ttl_seconds_after_finished: None,
+            shipped: None,
+        };
+        let run = job_run(&cluster, &RenderOptions::default(), &run).unwrap();
+        let pod = &run.value["spec"]["template"]["spec"];
+        assert_eq!(pod["priorityClassName"], "spark-batch");
+        let env = pod["containers"][0]["env"].to_string();
+        assert!(env.contains(r#""name":"STAGE","value":"adhoc""#), "{env}");
+        let master = render(&cluster, &RenderOptions::default()).unwrap();
+        let master = find(&master, "Deployment/spark-master").unwrap();
+        assert!(master.value["spec"]["template"]["spec"]["priorityClassName"].is_null());
     }
 }

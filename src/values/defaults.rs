@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::pods::PodValues;
 use super::quantity::Quantity;
 use super::spec::*;
 
@@ -57,6 +58,7 @@ impl Default for ClusterSpec {
                 affinity: None,
                 pod_labels: BTreeMap::new(),
                 pod_annotations: BTreeMap::new(),
+                pod: PodValues::default(),
             },
             workers: WorkerSpec {
                 kind: WorkloadKind::Deployment,
@@ -85,6 +87,7 @@ impl Default for ClusterSpec {
                 affinity: None,
                 pod_labels: BTreeMap::new(),
                 pod_annotations: BTreeMap::new(),
+                pod: PodValues::default(),
             },
             storage: Vec::new(),
             history: HistorySpec {
@@ -100,6 +103,7 @@ impl Default for ClusterSpec {
                     interval: "1d".into(),
                     max_age: "7d".into(),
                 },
+                pod: PodValues::default(),
             },
             connect: ConnectSpec {
                 enabled: false,
@@ -109,6 +113,7 @@ impl Default for ClusterSpec {
                     limits: amounts("2", "2Gi"),
                 },
                 conf: BTreeMap::new(),
+                pod: PodValues::default(),
             },
             rbac: RbacSpec { submitter: false },
             ui: UiSpec {
@@ -135,6 +140,8 @@ impl Default for ClusterSpec {
             compose: ComposeSpec {
                 publish_address: "127.0.0.1".into(),
             },
+            pod: PodValues::default(),
+            drivers: DriversSpec::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 mod defaults;
 mod layers;
+pub mod pods;
 pub mod profiles;
 pub mod quantity;
 mod set;

@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::{Affinity, Toleration};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
 use serde::{Deserialize, Serialize};
 
+use super::pods::PodValues;
 use super::quantity::Quantity;
 
 /// The default image: the official Apache Spark image of the newest Spark release it is
@@ -60,6 +61,27 @@ pub struct ClusterSpec {
     pub jobs: BTreeMap<String, JobSpec>,
     /// What only `sparkup compose` uses.
     pub compose: ComposeSpec,
+    /// What every pod of the instance gets: volumes, init containers and sidecars, scheduling,
+    /// DNS, ports, variables, probe timings, hooks; each role's `pod` overrides it.
+    #[serde(default, skip_serializing_if = "PodValues::is_empty")]
+    pub pod: PodValues,
+    /// Every driver sparkup starts: a job's, a run of `sparkup submit`.
+    #[serde(default, skip_serializing_if = "DriversSpec::is_empty")]
+    pub drivers: DriversSpec,
+}
+
+/// Settings of every driver; a job's own `pod` overrides them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DriversSpec {
+    #[serde(default, skip_serializing_if = "PodValues::is_empty")]
+    pub pod: PodValues,
+}
+
+impl DriversSpec {
+    pub fn is_empty(&self) -> bool {
+        self.pod.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +95,9 @@ pub struct HistorySpec {
     pub port: u16,
     pub resources: Resources,
     pub cleaner: CleanerSpec,
+    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    #[serde(default, skip_serializing_if = "PodValues::is_empty")]
+    pub pod: PodValues,
 }
 
 /// The history server's removal of old event logs (`spark.history.fs.cleaner.*`).
@@ -96,6 +121,9 @@ pub struct ConnectSpec {
     pub resources: Resources,
     /// Spark properties for the server only (on top of `sparkConf`).
     pub conf: BTreeMap<String, String>,
+    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    #[serde(default, skip_serializing_if = "PodValues::is_empty")]
+    pub pod: PodValues,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,6 +272,9 @@ pub struct JobSpec {
     /// Extra workers that start with the driver, register with the master, and leave when it
     /// ends (native sidecar containers, Kubernetes 1.29 or later); sized like `workers`.
     pub workers: u32,
+    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    #[serde(default, skip_serializing_if = "PodValues::is_empty")]
+    pub pod: PodValues,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,6 +308,7 @@ impl Default for JobSpec {
             backoff_limit: 0,
             active_deadline_seconds: None,
             workers: 0,
+            pod: PodValues::default(),
         }
     }
 }
@@ -406,6 +438,9 @@ pub struct MasterSpec {
     pub affinity: Option<Affinity>,
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
+    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    #[serde(default, skip_serializing_if = "PodValues::is_empty")]
+    pub pod: PodValues,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -453,6 +488,9 @@ pub struct WorkerSpec {
     pub affinity: Option<Affinity>,
     pub pod_labels: BTreeMap<String, String>,
     pub pod_annotations: BTreeMap<String, String>,
+    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    #[serde(default, skip_serializing_if = "PodValues::is_empty")]
+    pub pod: PodValues,
 }
 
 impl ClusterSpec {

@@ -362,6 +362,40 @@ fn compose_writes_a_file_and_warns_about_what_it_cannot_carry() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+#[test]
+fn compose_carries_pod_values_it_can_and_names_each_one_it_cannot() {
+    let run = sparkup(&["compose", "-f", "tests/suite/fixtures/valid/pods.yaml"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    // Carried: host aliases, DNS options, an emptyDir mount, a role's variables.
+    let doc: serde_json::Value = serde_saphyr::from_str(&run.stdout).unwrap();
+    let worker = &doc["services"]["spark-worker-1"];
+    assert_eq!(worker["extra_hosts"][0], "metastore.internal:10.1.2.3");
+    assert_eq!(worker["dns_opt"][0], "ndots:2");
+    assert_eq!(worker["expose"][0], "9404/tcp");
+    assert!(worker["volumes"].to_string().contains("/opt/extra-jars"));
+    assert_eq!(worker["environment"]["TZ"], "UTC");
+    assert_eq!(
+        doc["services"]["spark-job-etl"]["environment"]["STAGE"],
+        "nightly"
+    );
+    // Left out, each named at the layer that set it, once.
+    for expected in [
+        "warning: pod.sidecars: docker-compose has no sidecar containers",
+        "warning: workers.pod.initContainers: docker-compose has no init containers",
+        "warning: master.pod.priorityClassName: docker-compose has no priority classes",
+        "warning: jobs.etl.pod.priorityClassName: docker-compose has no priority classes",
+        "warning: drivers.pod.serviceAccountName: docker-compose has no service accounts",
+        "warning: workers.pod.extraVolumes[0]: the volume \"site-ca\" is a Kubernetes object",
+    ] {
+        assert_eq!(
+            run.stderr.matches(expected).count(),
+            1,
+            "{expected}\n{}",
+            run.stderr
+        );
+    }
+}
+
 /// A kubeconfig for a server on a loopback port nothing listens on.
 fn unreachable_kubeconfig(dir: &Path) -> PathBuf {
     let file = dir.join("kubeconfig");

@@ -87,6 +87,15 @@ fn each_change_restarts_only_the_roles_that_read_it() {
             "a job's own property",
             &["jobs.nightly.conf.spark.executor.cores=1"],
         ),
+        (
+            "a workers' pod setting",
+            &["workers.pod.priorityClassName=spark-batch"],
+        ),
+        (
+            "a drivers' pod variable",
+            &["drivers.pod.env.STAGE=nightly"],
+        ),
+        ("a pod setting shared by every role", &["pod.env.TZ=UTC"]),
     ];
     let mut table = String::new();
     for (what, sets) in changes {
@@ -125,5 +134,14 @@ fn each_change_restarts_only_the_roles_that_read_it() {
     assert!(!line("a master property").contains("spark-worker"));
     assert!(!line("a worker property").contains("Deployment/spark-master"));
     assert!(line("the image").contains("Deployment/spark-master"));
+    assert_eq!(
+        line("a workers' pod setting"),
+        "a workers' pod setting (workers.pod.priorityClassName=spark-batch): Deployment/spark-worker"
+    );
+    assert_eq!(
+        line("a drivers' pod variable"),
+        "a drivers' pod variable (drivers.pod.env.STAGE=nightly): CronJob/spark-nightly"
+    );
+    assert!(line("a pod setting shared by every role").contains("Deployment/spark-master"));
     insta::assert_snapshot!(table);
 }

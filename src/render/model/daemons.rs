@@ -8,13 +8,15 @@ use serde::Serialize;
 use super::component::{Component, Port};
 use super::config::{Config, master_url};
 use super::driver::{DriverParts, driver_container};
+use super::extend::extend;
 use super::pod::{
     Container, EMPTY, LOCAL_DIR, Pod, PodParts, Scheduling, WORK_DIR, container_env, env_from,
-    heap_mib, launcher_command, spread,
+    heap_mib, launcher_command, spread, spread_over_nodes,
 };
 use super::probes;
 use crate::values::Cluster;
-use crate::values::spec::{ClusterSpec, Resources, ServiceType, WorkloadKind};
+use crate::values::pods::{PodRole, PodValues};
+use crate::values::spec::{AntiAffinity, ClusterSpec, Resources, ServiceType, WorkloadKind};
 
 /// One workload: the master, the workers, the history server or the Connect server.
 #[derive(Debug, Serialize)]
@@ -83,7 +85,8 @@ pub(crate) fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> 
             format!("{}m", cluster.sizing.master_heap_mib),
         ),
     ];
-    let container = daemon_container(spec, Component::Master, &env, &m.resources);
+    let values = spec.pod_layers(PodRole::Master).effective();
+    let container = daemon_container(spec, Component::Master, &env, &m.resources, &values.env);
     let parts = PodParts {
         component: Component::Master,
         labels: &m.pod_labels,
@@ -94,6 +97,8 @@ pub(crate) fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> 
             affinity: m.affinity.clone(),
         },
     };
+    let mut pod = Pod::single(spec, config, container, parts);
+    extend(&mut pod, &values);
     Workload {
         name: Component::Master.object_name(&spec.name),
         component: Component::Master,
@@ -101,7 +106,7 @@ pub(crate) fn master<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> 
         replicas: Some(1),
         strategy: Strategy::Recreate,
         selector: Component::Master.selector(&spec.name),
-        pod: Pod::single(spec, config, container, parts),
+        pod,
     }
 }
 
@@ -112,6 +117,7 @@ fn daemon_container<'a>(
     component: Component,
     env: &[(&str, String)],
     resources: &'a Resources,
+    user_env: &BTreeMap<String, String>,
 ) -> Container<'a> {
     let ports = component.ports(spec);
     let probes = probes::of(component, probes::named(&ports));
@@ -119,7 +125,7 @@ fn daemon_container<'a>(
         name: "spark".into(),
         command: launcher_command(),
         args: vec![component.as_str().into()],
-        env: container_env(env, &spec.env),
+        env: container_env(env, user_env),
         env_from: env_from(&spec.env_from),
         ports,
         resources,
@@ -129,6 +135,9 @@ fn daemon_container<'a>(
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
         config_maps: Vec::new(),
+        extra_mounts: Vec::new(),
+        extra_ports: Vec::new(),
+        lifecycle: None,
     }
 }
 
@@ -141,11 +150,13 @@ pub(crate) struct WorkerPorts {
     pub work_volume: String,
 }
 
-/// A worker container: the worker role with the cores and memory its limits allow.
+/// A worker container: the worker role with the cores and memory its limits allow, and the
+/// variables of its pod's `pod` values.
 pub(crate) fn worker_container<'a>(
     cluster: &'a Cluster,
     name: String,
     ports: WorkerPorts,
+    user_env: &BTreeMap<String, String>,
 ) -> Container<'a> {
     let spec = &cluster.spec;
     let w = &spec.workers;
@@ -178,13 +189,16 @@ pub(crate) fn worker_container<'a>(
         name,
         command: launcher_command(),
         args: vec![Component::Worker.as_str().into(), master_url(spec)],
-        env: container_env(&env, &spec.env),
+        env: container_env(&env, user_env),
         env_from: env_from(&spec.env_from),
         resources: &w.resources,
         scratch: vec![("tmp".into(), LOCAL_DIR), (ports.work_volume, WORK_DIR)],
         ports: vec![ports.rpc, ports.http],
         restart_policy: None,
         config_maps: Vec::new(),
+        extra_mounts: Vec::new(),
+        extra_ports: Vec::new(),
+        lifecycle: None,
     }
 }
 
@@ -199,7 +213,11 @@ pub(crate) fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
         http,
         work_volume: "work".into(),
     };
-    let container = worker_container(cluster, "spark".into(), ports);
+    let mut values = spec.pod_layers(PodRole::Workers).effective();
+    if values.topology_spread_constraints.is_none() && w.anti_affinity == AntiAffinity::None {
+        values.topology_spread_constraints = Some(vec![spread_over_nodes(&selector)]);
+    }
+    let container = worker_container(cluster, "spark".into(), ports, &values.env);
     let parts = PodParts {
         component: Component::Worker,
         labels: &w.pod_labels,
@@ -212,6 +230,7 @@ pub(crate) fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
     };
     let mut pod = Pod::single(spec, config, container, parts);
     pod.termination_grace_period_seconds = Some(w.termination_grace_period_seconds);
+    extend(&mut pod, &values);
     Workload {
         name: Component::Worker.object_name(&spec.name),
         component: Component::Worker,
@@ -231,14 +250,16 @@ pub(crate) fn history<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
     if let Some(heap) = heap_mib(&h.resources) {
         env.push(("SPARK_DAEMON_MEMORY", format!("{heap}m")));
     }
-    let container = daemon_container(spec, Component::History, &env, &h.resources);
-    server(spec, Component::History, config, container)
+    let values = spec.pod_layers(PodRole::History).effective();
+    let container = daemon_container(spec, Component::History, &env, &h.resources, &values.env);
+    server(spec, Component::History, config, container, &values)
 }
 
 /// The Spark Connect server: a client-mode driver that stays up, with clients on one port.
 pub(crate) fn connect<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a> {
     let spec = &cluster.spec;
     let c = &spec.connect;
+    let values = spec.pod_layers(PodRole::Connect).effective();
     let mut args = vec![Component::Connect.as_str().to_string()];
     for (key, value) in &c.conf {
         args.extend(["--conf".to_string(), format!("{key}={value}")]);
@@ -249,7 +270,7 @@ pub(crate) fn connect<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
             name: "spark",
             resources: &c.resources,
             args,
-            env: &spec.env,
+            env: values.env.clone(),
             env_from: &spec.env_from,
             role_env: vec![("SPARK_CONNECT_PORT", c.port.to_string())],
         },
@@ -259,7 +280,7 @@ pub(crate) fn connect<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
     container.readiness = probes.readiness;
     container.liveness = probes.liveness;
     container.startup = probes.startup;
-    server(spec, Component::Connect, config, container)
+    server(spec, Component::Connect, config, container, &values)
 }
 
 /// A server of the instance (history, Connect): one pod of a Deployment that is recreated, not
@@ -269,6 +290,7 @@ fn server<'a>(
     component: Component,
     config: &Config,
     container: Container<'a>,
+    values: &PodValues,
 ) -> Workload<'a> {
     let parts = PodParts {
         component,
@@ -276,6 +298,8 @@ fn server<'a>(
         annotations: &EMPTY,
         scheduling: Scheduling::anywhere(),
     };
+    let mut pod = Pod::single(spec, config, container, parts);
+    extend(&mut pod, values);
     Workload {
         name: component.object_name(&spec.name),
         component,
@@ -283,6 +307,6 @@ fn server<'a>(
         replicas: Some(1),
         strategy: Strategy::Recreate,
         selector: component.selector(&spec.name),
-        pod: Pod::single(spec, config, container, parts),
+        pod,
     }
 }

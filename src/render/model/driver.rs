@@ -14,8 +14,8 @@ pub(crate) struct DriverParts<'a> {
     pub resources: &'a Resources,
     /// The launcher's arguments: its role, then `spark-submit`'s.
     pub args: Vec<String>,
-    /// The driver's own variables, over the cluster's `env`.
-    pub env: &'a BTreeMap<String, String>,
+    /// The driver's variables: its pod values' `env`, every layer merged.
+    pub env: BTreeMap<String, String>,
     /// The driver's own sources, after the cluster's `envFrom`.
     pub env_from: &'a [EnvFromSpec],
     /// Variables of the role, before the user's.
@@ -35,8 +35,6 @@ pub(crate) fn driver_container<'a>(spec: &ClusterSpec, parts: DriverParts<'a>) -
         env.push(("SPARKUP_EVENT_LOG_DIR", spec.history.log_directory.clone()));
     }
     env.extend(parts.role_env);
-    let mut user = spec.env.clone();
-    user.extend(parts.env.clone());
     let mut sources = spec.env_from.clone();
     sources.extend(
         parts
@@ -49,7 +47,7 @@ pub(crate) fn driver_container<'a>(spec: &ClusterSpec, parts: DriverParts<'a>) -
         name: parts.name.into(),
         command: launcher_command(),
         args: parts.args,
-        env: container_env(&env, &user),
+        env: container_env(&env, &parts.env),
         env_from: env_from(&sources),
         ports: Component::Job.ports(spec),
         resources: parts.resources,
@@ -59,5 +57,8 @@ pub(crate) fn driver_container<'a>(spec: &ClusterSpec, parts: DriverParts<'a>) -
         scratch: vec![("tmp".into(), LOCAL_DIR)],
         restart_policy: None,
         config_maps: Vec::new(),
+        extra_mounts: Vec::new(),
+        extra_ports: Vec::new(),
+        lifecycle: None,
     }
 }

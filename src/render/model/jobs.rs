@@ -9,17 +9,17 @@ use super::component::{Component, DRIVER_CONTAINER, Port};
 use super::config::Config;
 use super::daemons::{WorkerPorts, worker_container};
 use super::driver::{DriverParts, driver_container};
+use super::extend::{PodExtras, extend};
 use super::pod::{
     ConfigMapMount, Container, EMPTY, Pod, RestartPolicy, field_env, pod_annotations, pod_labels,
 };
 use crate::values::Cluster;
+use crate::values::pods::PodRole;
 use crate::values::spec::{ClusterSpec, ConcurrencyPolicy, JobSpec};
 
 /// The label on a job's CronJob, Jobs and pods that names the job.
 pub(crate) const LABEL_JOB: &str = "sparkup.io/job";
-/// A job's extra worker `i` (from 1) listens on these plus `i`.
-const EXTRA_WORKER_RPC: u16 = 7200;
-pub(crate) const EXTRA_WORKER_HTTP: u16 = 8200;
+pub(crate) use crate::spark::ports::{EXTRA_WORKER_HTTP, EXTRA_WORKER_RPC};
 /// Where a shipped local application lands in the driver's container.
 pub(crate) const SHIPPED_DIR: &str = "/opt/sparkup/app";
 
@@ -84,13 +84,16 @@ pub(crate) fn job_template<'a>(
 ) -> JobTemplate<'a> {
     let spec = &cluster.spec;
     let job = parts.job;
+    let values = spec
+        .pod_layers(PodRole::Driver(Some((parts.key, job))))
+        .effective();
     let mut driver = driver_container(
         spec,
         DriverParts {
             name: DRIVER_CONTAINER,
             resources: &job.resources,
             args: submit_args(parts.key, job),
-            env: &job.env,
+            env: values.env.clone(),
             env_from: &job.env_from,
             role_env: Vec::new(),
         },
@@ -120,7 +123,7 @@ pub(crate) fn job_template<'a>(
         annotations: pod_annotations(&EMPTY, config, Component::Job),
         containers: vec![driver],
         init_containers: (1..=job.workers)
-            .map(|i| extra_worker(cluster, i))
+            .map(|i| extra_worker(cluster, i, &values.env))
             .collect(),
         restart_policy: Some(RestartPolicy::Never),
         node_selector: &EMPTY,
@@ -129,7 +132,9 @@ pub(crate) fn job_template<'a>(
         termination_grace_period_seconds: None,
         scratch,
         config_maps,
+        extras: PodExtras::default(),
     };
+    extend(&mut pod, &values);
     pod.with_auth_secret(spec);
     let mut secret_conf = spec.secret_conf.clone();
     secret_conf.extend(job.secret_conf.clone());
@@ -156,14 +161,14 @@ pub(crate) fn job_template<'a>(
 /// A job's extra worker `i` (from 1): a native sidecar, started before the driver, stopped
 /// after it. The driver starts once the worker's startup probe passes, that is once the worker
 /// is registered, so the application finds its workers there.
-fn extra_worker(cluster: &Cluster, i: u32) -> Container<'_> {
+fn extra_worker<'a>(cluster: &'a Cluster, i: u32, env: &BTreeMap<String, String>) -> Container<'a> {
     let n = u16::try_from(i).unwrap_or(u16::MAX);
     let ports = WorkerPorts {
         rpc: Port::new(&format!("w{i}-rpc"), EXTRA_WORKER_RPC + n),
         http: Port::new(&format!("w{i}-http"), EXTRA_WORKER_HTTP + n),
         work_volume: format!("work-{i}"),
     };
-    let mut worker = worker_container(cluster, format!("worker-{i}"), ports);
+    let mut worker = worker_container(cluster, format!("worker-{i}"), ports, env);
     worker.restart_policy = Some(RestartPolicy::Always);
     worker.liveness = None;
     worker

@@ -14,6 +14,7 @@
 //! | `probes` | readiness and liveness from a role's health check |
 //! | `daemons` | the master, the workers, the history and Connect servers, and their Services |
 //! | `driver` | a client-mode driver's container |
+//! | `extend` | what a role's `pod` values add: volumes, init containers, sidecars, scheduling |
 //! | `jobs` | a driver's Job, with a job's extra workers as sidecars |
 //! | `network` | network policies and the UIs' Ingress |
 //! | `metrics` | scrape annotations and PodMonitors |
@@ -23,6 +24,7 @@ pub(crate) mod component;
 pub(crate) mod config;
 pub(crate) mod daemons;
 pub(crate) mod driver;
+pub(crate) mod extend;
 pub(crate) mod jobs;
 pub(crate) mod metrics;
 pub(crate) mod network;
@@ -67,7 +69,6 @@ pub(crate) struct Context<'a> {
     /// The master UI's Ingress.
     pub ingress: Option<Ingress<'a>>,
     pub security: &'a SecuritySpec,
-    pub service_account_name: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -157,7 +158,6 @@ impl<'a> Context<'a> {
             ingress: spec.ui.ingress.enabled.then(|| network::ingress(spec)),
             config,
             security: &spec.security_context,
-            service_account_name: spec.service_account_name.as_deref(),
         }
     }
 }

@@ -5,15 +5,16 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMapEnvSource, EnvFromSource, EnvVar, EnvVarSource, ObjectFieldSelector,
-    PodAffinityTerm, PodAntiAffinity, Probe, SecretEnvSource, SecretKeySelector, Toleration,
-    WeightedPodAffinityTerm,
+    Affinity, ConfigMapEnvSource, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, Lifecycle,
+    ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, Probe, SecretEnvSource,
+    SecretKeySelector, Toleration, TopologySpreadConstraint, VolumeMount, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
 use super::component::{Component, Port};
 use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR, reads};
+use super::extend::PodExtras;
 use crate::spark::sizing::master_heap_mib;
 use crate::values::quantity::MIB;
 use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Resources, SecretKeyRef};
@@ -57,6 +58,8 @@ pub(crate) struct Pod<'a> {
     pub scratch: Vec<String>,
     /// ConfigMap volumes besides the configuration: a shipped application.
     pub config_maps: Vec<ConfigMapMount>,
+    /// What the role's `pod` values add.
+    pub extras: PodExtras,
 }
 
 /// A ConfigMap mounted read-only: a volume of the pod, and a mount of the containers that list it.
@@ -88,6 +91,10 @@ pub(crate) struct Container<'a> {
     pub restart_policy: Option<RestartPolicy>,
     /// The pod's ConfigMap volumes this container mounts.
     pub config_maps: Vec<ConfigMapMount>,
+    /// `extraVolumeMounts`, `extraPorts` and `lifecycle` of the role's `pod` values.
+    pub extra_mounts: Vec<VolumeMount>,
+    pub extra_ports: Vec<ContainerPort>,
+    pub lifecycle: Option<Lifecycle>,
 }
 
 /// sparkup's own variables whose value refers to an earlier one (`$(POD_IP)`), which the
@@ -169,6 +176,7 @@ impl<'a> Pod<'a> {
             termination_grace_period_seconds: None,
             scratch,
             config_maps: Vec::new(),
+            extras: PodExtras::default(),
         }
     }
 
@@ -378,4 +386,21 @@ pub(crate) fn spread(
             });
     }
     Some(affinity)
+}
+
+/// Workers' default when `antiAffinity` is `none`: spread evenly over nodes where the
+/// scheduler can, never refusing to schedule (a cluster with fewer nodes than workers still
+/// runs them all). `pod-template-hash` keeps a rolling update's old pods out of the count.
+pub(crate) fn spread_over_nodes(selector: &BTreeMap<String, String>) -> TopologySpreadConstraint {
+    TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: "kubernetes.io/hostname".into(),
+        when_unsatisfiable: "ScheduleAnyway".into(),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(selector.clone()),
+            match_expressions: None,
+        }),
+        match_label_keys: Some(vec!["pod-template-hash".into()]),
+        ..Default::default()
+    }
 }

@@ -7,6 +7,7 @@
 
 mod apps;
 mod names;
+mod pods;
 mod roles;
 mod storage;
 
@@ -28,6 +29,7 @@ use crate::spark::conf as spark_conf;
 use crate::spark::secrets as spark_secrets;
 use apps::*;
 use names::*;
+use pods::*;
 use roles::*;
 use storage::*;
 
@@ -101,6 +103,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_secret_conf(&mut r, "secretConf", &spec.secret_conf, &[&spec.spark_conf]);
     check_security(spec, &mut r);
     check_roles(spec, tree, &mut r);
+    check_pods(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
     check_history(spec, &mut r);
     check_spark_security(spec, &mut r);
