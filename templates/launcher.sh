@@ -64,24 +64,43 @@ daemon_java_opts() {
 
 role_master() {
   private_conf
-  SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} $(daemon_java_opts)"
+  local ui=${SPARK_MASTER_WEBUI_PORT:-8080}
+  SPARK_MASTER_OPTS="${SPARK_MASTER_OPTS:-} $(daemon_java_opts)$(https_opts standalone "$ui")"
   export SPARK_MASTER_OPTS
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.master.Master \
     --host "$ADDRESS" \
     --port "${SPARK_MASTER_PORT:-7077}" \
-    --webui-port "${SPARK_MASTER_WEBUI_PORT:-8080}"
+    --webui-port "$(plain_port "$ui")"
+}
+
+# With HTTPS on (spark.ssl.enabled), Spark's Jetty serves HTTPS on spark.ssl.<namespace>.port and
+# only a redirect to it on the UI's plain port. Each UI keeps the port it always had, now for
+# HTTPS (so Services, probes and policies keep their numbers); the redirect moves 400 up, where
+# Spark itself would have put HTTPS.
+tls_ui() {
+  [[ "$(conf_value spark.ssl.enabled)" == true ]]
+}
+
+plain_port() {
+  if tls_ui; then echo $(($1 + 400)); else echo "$1"; fi
+}
+
+# The JVM option (after a space) that puts a UI's HTTPS on port $2, for the namespace $1.
+https_opts() {
+  if tls_ui; then printf -- ' -Dspark.ssl.%s.port=%s' "$1" "$2"; fi
 }
 
 role_worker() {
   [[ $# -eq 1 ]] || die "usage: worker <master-url>, e.g. worker spark://spark-master:7077"
   wait_for_master "$1"
   private_conf
-  SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} $(daemon_java_opts)"
+  local ui=${SPARK_WORKER_WEBUI_PORT:-8081}
+  SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} $(daemon_java_opts)$(https_opts standalone "$ui")"
   export SPARK_WORKER_OPTS
   local -a command=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker
     --host "$ADDRESS"
     --port "${SPARK_WORKER_PORT:-7078}"
-    --webui-port "${SPARK_WORKER_WEBUI_PORT:-8081}")
+    --webui-port "$(plain_port "$ui")")
   if [[ -n "${SPARK_WORKER_CORES:-}" ]]; then command+=(--cores "$SPARK_WORKER_CORES"); fi
   if [[ -n "${SPARK_WORKER_MEMORY:-}" ]]; then command+=(--memory "$SPARK_WORKER_MEMORY"); fi
   if [[ -n "${SPARK_WORKER_DIR:-}" ]]; then command+=(--work-dir "$SPARK_WORKER_DIR"); fi
@@ -161,8 +180,12 @@ decommission() {
   done
 }
 
-# The worker's own /json/, with nothing but bash.
+# The worker's own /json/, with nothing but bash (over HTTPS: curl or wget).
 worker_json() {
+  if tls_ui; then
+    https_get "$1" /json/
+    return
+  fi
   exec 4<>"/dev/tcp/$ADDRESS/$1" || return 1
   printf 'GET /json/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$ADDRESS" >&4
   local line body=
@@ -247,6 +270,13 @@ role_submit() {
   private_conf auth
   SPARKUP_SCHEDULED_TIME=$(scheduled_time)
   export SPARKUP_SCHEDULED_TIME
+  local ui
+  ui=$(conf_value spark.ui.port)
+  ui=${ui:-4040}
+  local -a https=()
+  if tls_ui; then
+    https=(--conf "spark.ssl.ui.port=$ui" --conf "spark.ui.port=$(plain_port "$ui")")
+  fi
   # Executors connect back to a client-mode driver: it must advertise an address they can reach,
   # on fixed ports that a network policy can name.
   exec "$SPARK_HOME/bin/spark-submit" \
@@ -255,6 +285,7 @@ role_submit() {
     --conf "spark.driver.port=${SPARK_DRIVER_PORT:-7079}" \
     --conf "spark.blockManager.port=${SPARK_BLOCKMANAGER_PORT:-7080}" \
     --conf "spark.sparkup.scheduledTime=$SPARKUP_SCHEDULED_TIME" \
+    "${https[@]}" \
     "$@"
 }
 
@@ -274,6 +305,13 @@ role_connect() {
 role_history() {
   event_log_dir
   private_conf
+  local ui
+  ui=$(conf_value spark.history.ui.port)
+  ui=${ui:-18080}
+  if tls_ui; then
+    SPARK_HISTORY_OPTS="${SPARK_HISTORY_OPTS:-}$(https_opts historyServer "$ui") -Dspark.history.ui.port=$(plain_port "$ui")"
+    export SPARK_HISTORY_OPTS
+  fi
   exec "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.history.HistoryServer
 }
 
@@ -290,6 +328,12 @@ role_health() {
     /*) path=$check ;;
     *) die "health: $check is no check: a path, tcp, alive or registered" ;;
   esac
+  if [[ "$check" != tcp ]] && tls_ui; then
+    local body
+    body=$(https_get "$1" "$path") || exit 1
+    [[ -z "$pattern" || $body =~ $pattern ]]
+    exit
+  fi
   exec 3<>"/dev/tcp/$ADDRESS/$1" || exit 1
   [[ "$check" != tcp ]] || exit 0
   printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$ADDRESS" >&3
@@ -300,6 +344,21 @@ role_health() {
     if [[ $line =~ $pattern ]]; then exit 0; fi
   done
   exit 1
+}
+
+# GET https://<this container>:$1$2 and print the body; fails unless the answer is a success.
+# The certificate is not checked: this is the container's own daemon at its own address (which
+# a certificate rarely names), asked for its state, as the kubelet's HTTPS probes do.
+https_get() {
+  local url="https://$ADDRESS:$1$2"
+  if command -v curl >/dev/null 2>&1; then
+    curl -sfk --max-time 5 "$url"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -O - -T 5 --no-check-certificate "$url"
+  else
+    echo "sparkup: HTTPS UIs need curl or wget in the image for the health checks" >&2
+    return 1
+  fi
 }
 
 role=${1:-}

@@ -84,20 +84,25 @@ impl fmt::Display for UiAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             UiAddress::Ingress { url, name } => write!(f, "{url}/ (Ingress {name})"),
-            UiAddress::LoadBalancer { address, port } => {
-                write!(f, "http://{address}:{port}/ (LoadBalancer)")
+            UiAddress::LoadBalancer {
+                scheme,
+                address,
+                port,
+            } => {
+                write!(f, "{scheme}://{address}:{port}/ (LoadBalancer)")
             }
-            UiAddress::NodePort { port } => {
-                write!(f, "http://<any node's address>:{port}/ (NodePort)")
+            UiAddress::NodePort { scheme, port } => {
+                write!(f, "{scheme}://<any node's address>:{port}/ (NodePort)")
             }
             UiAddress::PortForward {
+                scheme,
                 namespace,
                 service,
                 port,
             } => write!(
                 f,
                 "kubectl port-forward -n {namespace} svc/{service} {port}:{port}, then open \
-                 http://localhost:{port}/"
+                 {scheme}://localhost:{port}/"
             ),
         }
     }
@@ -108,6 +113,7 @@ impl fmt::Display for Access {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Access {
             component,
+            scheme,
             namespace,
             service,
             port,
@@ -118,7 +124,7 @@ impl fmt::Display for Access {
         )?;
         match component {
             Component::Connect => write!(f, "pyspark --remote sc://localhost:{port}"),
-            _ => write!(f, "open http://localhost:{port}/"),
+            _ => write!(f, "open {scheme}://localhost:{port}/"),
         }
     }
 }

@@ -54,11 +54,13 @@ pub(super) fn ui_command(args: &UiArgs) -> anyhow::Result<ExitCode> {
                 std::future::pending::<()>().await;
             }
         };
+        // The Connect server's UI is its driver's, which HTTPS covers as well.
+        let scheme = cluster.spec.security.tls.ui_scheme();
         let listening = |f: &kube::Forwarding| {
             let mut out = std::io::stdout();
             let _ = writeln!(
                 out,
-                "http://{}/ forwards to pod {} port {} (Ctrl-C stops)",
+                "{scheme}://{}/ forwards to pod {} port {} (Ctrl-C stops)",
                 f.local, f.pod, f.port
             );
             let _ = out.flush();

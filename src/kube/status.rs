@@ -37,12 +37,17 @@ pub struct StatusReport {
 pub enum UiAddress {
     /// Through the instance's Ingress `name`, at `url`.
     Ingress { url: String, name: String },
-    /// A load balancer's address.
-    LoadBalancer { address: String, port: u16 },
+    /// A load balancer's address; `scheme` is `https` with HTTPS UIs.
+    LoadBalancer {
+        scheme: &'static str,
+        address: String,
+        port: u16,
+    },
     /// Any node's address, at this port.
-    NodePort { port: u16 },
+    NodePort { scheme: &'static str, port: u16 },
     /// Nothing outside the cluster: a port-forward to the Service.
     PortForward {
+        scheme: &'static str,
         namespace: String,
         service: String,
         port: u16,
@@ -53,6 +58,8 @@ pub enum UiAddress {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
     pub component: Component,
+    /// `https` with HTTPS UIs.
+    pub scheme: &'static str,
     pub namespace: String,
     pub service: String,
     pub port: u16,
@@ -195,6 +202,7 @@ fn access(cluster: &Cluster) -> Vec<Access> {
         })
         .map(|component| Access {
             component,
+            scheme: spec.security.tls.ui_scheme(),
             namespace: spec.namespace.clone(),
             service: component.object_name(&spec.name),
             port: match component {
@@ -210,6 +218,7 @@ fn access(cluster: &Cluster) -> Vec<Access> {
 fn ui_address(cluster: &Cluster, service: Option<&Value>, port: u16) -> UiAddress {
     let spec = &cluster.spec;
     let master = Component::Master.object_name(&spec.name);
+    let scheme = spec.security.tls.ui_scheme();
     if let Some(url) = spec.ingress_url() {
         return UiAddress::Ingress { url, name: master };
     }
@@ -218,6 +227,7 @@ fn ui_address(cluster: &Cluster, service: Option<&Value>, port: u16) -> UiAddres
         .and_then(|i| str_at(i, "/hostname").or_else(|| str_at(i, "/ip")));
     if let Some(address) = balancer {
         return UiAddress::LoadBalancer {
+            scheme,
             address: address.to_string(),
             port,
         };
@@ -229,9 +239,10 @@ fn ui_address(cluster: &Cluster, service: Option<&Value>, port: u16) -> UiAddres
         .and_then(|p| p["nodePort"].as_u64())
         .and_then(|p| u16::try_from(p).ok());
     if let Some(port) = node_port {
-        return UiAddress::NodePort { port };
+        return UiAddress::NodePort { scheme, port };
     }
     UiAddress::PortForward {
+        scheme,
         namespace: spec.namespace.clone(),
         service: master,
         port,

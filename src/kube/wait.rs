@@ -212,15 +212,16 @@ pub(crate) fn rollout(live: &Value) -> Result<(), String> {
     }
 }
 
-/// The master's `/json/` through the API server's service proxy.
+/// The master's `/json/` through the API server's service proxy; with HTTPS UIs the proxy is
+/// told to speak HTTPS to the pod (`https:` in the service's path), and checks no certificate.
 pub(crate) async fn spark_view(api: &ApiServer, spec: &ClusterSpec) -> Result<Value, KubeError> {
-    api.proxy_get(
-        &spec.namespace,
-        &Component::Master.object_name(&spec.name),
-        "http",
-        "/json/",
-    )
-    .await
+    let service = Component::Master.object_name(&spec.name);
+    let service = match spec.security.tls.ui_on() {
+        true => format!("https:{service}"),
+        false => service,
+    };
+    api.proxy_get(&spec.namespace, &service, "http", "/json/")
+        .await
 }
 
 /// Polls the master's `/json/` until it is ALIVE with every worker registered.

@@ -139,8 +139,23 @@ impl FromHost {
 /// Renders the compose file, checks that it is a YAML mapping with services, escapes `$`, and
 /// re-serializes it so its layout does not depend on the template's.
 pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, Error> {
-    let context = Context::new(cluster);
     let mut warnings = Vec::new();
+    // Compose has no Secret to mount the keystores from: the local cluster runs without TLS.
+    let plain;
+    let cluster = if cluster.spec.security.tls.enabled {
+        warnings.push(
+            "security.tls: docker-compose has no Secret to mount the keystores from: the UIs \
+             and RPC run without TLS"
+                .to_string(),
+        );
+        let mut copy = cluster.clone();
+        copy.spec.security.tls.enabled = false;
+        plain = copy;
+        &plain
+    } else {
+        cluster
+    };
+    let context = Context::new(cluster);
     let project = project(cluster, &context, &mut warnings);
     let from_host: Vec<(String, Vec<FromHost>)> = project
         .services

@@ -10,3 +10,4 @@ pub(crate) mod ports;
 pub(crate) mod readers;
 pub(crate) mod secrets;
 pub(crate) mod sizing;
+pub(crate) mod tls;

@@ -45,6 +45,13 @@ pub(crate) fn check_property(key: &str, value: &str, settled: Settled) -> Result
                 .into(),
         );
     }
+    if super::tls::settled(key) {
+        return Err(
+            "not allowed here: set security.tls, which turns TLS on for the UIs and RPC, \
+             mounts the keystores from their Secret and keeps every UI on its port"
+                .into(),
+        );
+    }
     if key == "spark.redaction.regex" && !value.starts_with(REDACTION_REGEX) {
         return Err(format!(
             "invalid value {}: expected a pattern that redacts at least what Spark's default does, \

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::pods::PodValues;
 use super::quantity::Quantity;
 use super::spec::*;
+use super::tls::TlsSpec;
 
 impl Default for ClusterSpec {
     fn default() -> Self {
@@ -35,6 +36,7 @@ impl Default for ClusterSpec {
                 authenticate: false,
                 secret_name: None,
                 encryption: false,
+                tls: TlsSpec::default(),
             },
             master: MasterSpec {
                 kind: WorkloadKind::Deployment,

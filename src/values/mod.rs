@@ -13,6 +13,7 @@ mod set;
 mod sizing;
 pub mod spec;
 mod tags;
+pub mod tls;
 mod tree;
 
 pub(crate) use tree::parse_yaml;

@@ -269,7 +269,7 @@ impl ClusterSpec {
 
 /// sparkup's own volume names in its pods; a claim's is `storage-<name>`, a job's extra worker
 /// `i`'s work folder `work-<i>`.
-pub(crate) const OWN_VOLUMES: &[&str] = &["conf", "tmp", "work", "app"];
+pub(crate) const OWN_VOLUMES: &[&str] = &["conf", "tmp", "work", "app", "tls"];
 /// sparkup's own container names: a daemon's, a driver's; a job's extra worker `i` is
 /// `worker-<i>`.
 pub(crate) const OWN_CONTAINERS: &[&str] = &["spark", "driver"];

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::pods::PodValues;
 use super::quantity::Quantity;
+use super::tls::TlsSpec;
 
 /// The default image: the official Apache Spark image of the newest Spark release it is
 /// published for (apache/spark-docker's versions.json; 4.2.0 is only a preview there). Any image
@@ -375,6 +376,9 @@ pub struct SparkSecuritySpec {
     pub secret_name: Option<String>,
     /// AES-based encryption of RPC traffic (`spark.network.crypto.enabled`); needs `authenticate`.
     pub encryption: bool,
+    /// TLS for the web UIs and RPC, keys from a Secret (see [`TlsSpec`]).
+    #[serde(default, skip_serializing_if = "TlsSpec::is_default")]
+    pub tls: TlsSpec,
 }
 
 /// The user and group Spark runs as; never root.

@@ -16,6 +16,7 @@ pub(crate) mod netns;
 pub(crate) mod pods;
 mod rolls;
 mod secrets;
+mod tls;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -7,7 +7,7 @@
 use std::process::Command;
 
 /// Values files that reach template branches no profile does.
-const VALID_FIXTURES: &[&str] = &["secrets", "jobs", "exposure", "pods"];
+const VALID_FIXTURES: &[&str] = &["secrets", "jobs", "exposure", "pods", "tls"];
 
 /// The API version the manifests target, as k8s-openapi's `v1_33` feature does.
 const KUBERNETES_VERSION: &str = "1.33.0";

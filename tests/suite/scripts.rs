@@ -126,6 +126,39 @@ fn entrypoint_runs_other_commands_with_the_address_exported() {
     assert_eq!(stdout(&out), "10.1.2.3 unset 10.1.2.3\n");
 }
 
+/// With `spark.ssl.enabled`, each UI serves HTTPS on the port it always had and Spark's
+/// redirect moves 400 up; a driver's UI too.
+#[test]
+fn https_uis_keep_their_ports_and_the_redirect_moves_up() {
+    let home = fake_spark_home("https");
+    let conf = home.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(conf.join("spark-defaults.conf"), "spark.ssl.enabled true\n").unwrap();
+    let conf_dir = ("SPARK_CONF_DIR", conf.to_str().unwrap());
+    let master = run(&home, &["master"], &[conf_dir]);
+    assert_eq!(
+        stdout(&master),
+        "spark-class org.apache.spark.deploy.master.Master --host 10.1.2.3 --port 7077 \
+         --webui-port 8480\nPUBLIC_DNS=10.1.2.3 LOCAL_IP=unset MASTER_OPTS= -XX:TieredStopAtLevel=1 \
+         -Dspark.ssl.standalone.port=8080 WORKER_OPTS=\n"
+    );
+    let (_listener, url) = listening_master();
+    let worker = run(
+        &home,
+        &["worker", &url],
+        &[conf_dir, ("SPARK_WORKER_WEBUI_PORT", "8201")],
+    );
+    let text = stdout(&worker);
+    assert!(text.contains("--webui-port 8601"), "{text}");
+    assert!(text.contains("-Dspark.ssl.standalone.port=8201"), "{text}");
+    let driver = run(&home, &["submit", "app.py"], &[conf_dir]);
+    let text = stdout(&driver);
+    assert!(
+        text.contains("--conf spark.ssl.ui.port=4040 --conf spark.ui.port=4440 app.py"),
+        "{text}"
+    );
+}
+
 #[test]
 fn daemons_start_through_spark_class_on_the_pod_address() {
     let home = fake_spark_home("daemons");

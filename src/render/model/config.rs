@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::component::Component;
 use crate::spark::conf as spark_conf;
 use crate::spark::readers::readers;
+use crate::spark::tls as spark_tls;
 use crate::values::spec::{ClusterSpec, Recovery};
 
 /// Where the ConfigMap is mounted: `conf/spark-defaults.conf` and the launcher `bin/sparkup.sh`.
@@ -157,7 +158,9 @@ fn spark_defaults(spec: &ClusterSpec) -> BTreeMap<String, String> {
     let mut set = |pairs: &[(&str, String)]| {
         conf.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())));
     };
-    if let Some(url) = spec.ingress_url() {
+    // Spark's reverse proxy reaches worker and application UIs by pod IP, which no certificate
+    // names; with HTTPS on, the Ingress serves the master's UI alone.
+    if let Some(url) = spec.ingress_url().filter(|_| !spec.security.tls.ui_on()) {
         // Worker and application UIs open through the master's, under the Ingress's URL.
         set(&[
             ("spark.ui.reverseProxy", "true".into()),
@@ -180,6 +183,9 @@ fn spark_defaults(spec: &ClusterSpec) -> BTreeMap<String, String> {
         if spec.security.encryption {
             set(&[("spark.network.crypto.enabled", "true".into())]);
         }
+    }
+    if let Some(stores) = super::tls::stores(spec) {
+        set(&spark_tls::properties(&stores));
     }
     if spec.master.recovery == Recovery::Filesystem {
         // A restarted master (the Deployment recreates it) reads its workers and applications

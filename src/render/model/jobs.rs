@@ -136,9 +136,10 @@ pub(crate) fn job_template<'a>(
     };
     extend(&mut pod, &values);
     pod.with_auth_secret(spec);
-    let mut secret_conf = spec.secret_conf.clone();
+    let mut secret_conf = super::tls::secret_conf(spec);
     secret_conf.extend(job.secret_conf.clone());
     pod.with_secret_conf(&secret_conf, Component::Job);
+    super::tls::https_probes(spec, &mut pod);
     super::metrics::scrape_annotations(spec, &mut pod, Component::Job);
     JobTemplate {
         name: parts.name,

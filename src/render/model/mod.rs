@@ -18,6 +18,7 @@
 //! | `jobs` | a driver's Job, with a job's extra workers as sidecars |
 //! | `network` | network policies and the UIs' Ingress |
 //! | `metrics` | scrape annotations and PodMonitors |
+//! | `tls` | the TLS Secret's volume, its password as private configuration, HTTPS probes |
 //! | `scaling` | the workers' disruption budget and autoscaler |
 
 pub(crate) mod component;
@@ -31,6 +32,7 @@ pub(crate) mod network;
 pub(crate) mod pod;
 pub(crate) mod probes;
 pub(crate) mod scaling;
+pub(crate) mod tls;
 
 use serde::Serialize;
 
@@ -69,6 +71,8 @@ pub(crate) struct Context<'a> {
     /// The master UI's Ingress.
     pub ingress: Option<Ingress<'a>>,
     pub security: &'a SecuritySpec,
+    /// The TLS Secret's volume, with `security.tls` on.
+    pub tls: Option<tls::TlsMount>,
 }
 
 #[derive(Debug, Serialize)]
@@ -133,11 +137,13 @@ impl<'a> Context<'a> {
                 jobs::job_template(cluster, &config, parts)
             })
             .collect();
+        let secret_conf = tls::secret_conf(spec);
         for workload in &mut workloads {
             workload.pod.with_auth_secret(spec);
             workload
                 .pod
-                .with_secret_conf(&spec.secret_conf, workload.component);
+                .with_secret_conf(&secret_conf, workload.component);
+            tls::https_probes(spec, &mut workload.pod);
             metrics::scrape_annotations(spec, &mut workload.pod, workload.component);
         }
         Context {
@@ -158,6 +164,7 @@ impl<'a> Context<'a> {
             ingress: spec.ui.ingress.enabled.then(|| network::ingress(spec)),
             config,
             security: &spec.security_context,
+            tls: tls::mount(spec),
         }
     }
 }

@@ -53,7 +53,13 @@ pub(crate) struct Ingress<'a> {
     /// The master's UI, and the history and Connect servers' when they have a host.
     pub rules: Vec<IngressRule>,
     pub hosts: Vec<String>,
+    /// The user's annotations over sparkup's: with HTTPS UIs, ingress-nginx's backend protocol.
+    pub annotations: BTreeMap<String, String>,
 }
+
+/// How ingress-nginx learns that a backend speaks HTTPS (other controllers: `ui.ingress.annotations`).
+const HTTPS_BACKEND: [(&str, &str); 1] =
+    [("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS")];
 
 /// One UI at a host and path, served by a Service's `http` port.
 #[derive(Debug, Serialize)]
@@ -77,9 +83,15 @@ pub(crate) fn ingress(spec: &ClusterSpec) -> Ingress<'_> {
     if let Some(host) = &i.connect_host {
         rules.push(rule(host, "/", Component::Connect));
     }
+    let mut annotations = BTreeMap::new();
+    if spec.security.tls.ui_on() {
+        annotations.extend(HTTPS_BACKEND.map(|(k, v)| (k.to_string(), v.to_string())));
+    }
+    annotations.extend(i.annotations.clone());
     Ingress {
         name: Component::Master.object_name(&spec.name),
         spec: i,
+        annotations,
         hosts: rules.iter().map(|r| r.host.clone()).collect(),
         rules,
     }

@@ -10,6 +10,7 @@ mod names;
 mod pods;
 mod roles;
 mod storage;
+mod tls;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -32,6 +33,7 @@ use names::*;
 use pods::*;
 use roles::*;
 use storage::*;
+use tls::*;
 
 /// Longest instance name: pod names add `-worker-<hash>-<suffix>` and must stay within 63.
 pub(crate) const MAX_NAME: usize = 40;
@@ -107,6 +109,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_storage(&spec.storage, &mut r);
     check_history(spec, &mut r);
     check_spark_security(spec, &mut r);
+    check_tls(spec, &mut r);
     check_ingress(spec, &mut r);
     check_kubernetes_fields(
         &mut r,

@@ -16,6 +16,7 @@ use crate::values::pods::{
 const OWN_PATHS: &[&str] = &[
     "/opt/spark",
     "/etc/sparkup",
+    "/etc/sparkup-tls",
     "/tmp",
     "/opt/spark/work",
     "/opt/sparkup/app",
@@ -425,7 +426,7 @@ fn list(numbers: &[u16]) -> String {
 
 fn own_names(what: &str) -> String {
     let names = match what {
-        "volume" => "conf, tmp, work, app, work-<n>, storage-<claim>",
+        "volume" => "conf, tmp, work, app, tls, work-<n>, storage-<claim>",
         "container" => "spark, driver, worker-<n>",
         _ => "rpc, http, grpc, driver, blockmanager, w<n>-rpc, w<n>-http",
     };

@@ -119,3 +119,40 @@ async fn status_names_the_ui_url_for_the_exposure() {
         "http://<any node's address>:31080/ (NodePort)"
     );
 }
+
+/// With HTTPS UIs, status reads the master's view through the service proxy over HTTPS (the
+/// fake, like a real pod, answers a plain request on a TLS port with an error) and names
+/// https URLs.
+#[tokio::test]
+async fn status_reads_an_https_master_and_names_https_urls() {
+    let tls = [
+        "security.tls.enabled=true",
+        "security.tls.secretName=spark-tls",
+        "security.tls.password=spark-tls-password/password",
+        "history.enabled=true",
+        "history.logDirectory=s3a://events/",
+    ];
+    let (fake, api, cluster, objects) = applied("dev", &tls).await;
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 1, "workers": []}));
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    let table = report.to_string();
+    assert!(report.healthy, "{table}");
+    assert!(!table.contains("not reachable"), "{table}");
+    assert!(
+        table.contains("then open https://localhost:8080/"),
+        "{table}"
+    );
+    assert!(
+        table.contains("history: kubectl port-forward -n default svc/spark-history 18080:18080, then open https://localhost:18080/"),
+        "{table}"
+    );
+    // Asked over HTTPS: the fake refuses a plain request to a UI with HTTPS on.
+    let seen: Vec<String> = fake.state().seen.iter().map(|s| s.uri.clone()).collect();
+    assert!(
+        seen.iter()
+            .any(|uri| uri.contains("/services/https:spark-master:http/proxy/json/")),
+        "{seen:?}"
+    );
+}

@@ -50,6 +50,9 @@ pub struct Pod {
     /// Secrets the pod's `secretKeyRef`s read: (`NAME/KEY`, value). A reference to one not
     /// given fails the test, so a daemon never runs with an empty secret by accident.
     pub secrets: Vec<(String, String)>,
+    /// Folders standing in for Secret volumes: (Secret name, folder with one file per key). A
+    /// Secret volume not given fails the test.
+    pub secret_volumes: Vec<(String, PathBuf)>,
 }
 
 impl Pod {
@@ -82,6 +85,7 @@ impl Pod {
             volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
             config_maps,
             secrets: Vec::new(),
+            secret_volumes: Vec::new(),
         }
     }
 
@@ -117,6 +121,7 @@ impl Pod {
             volumes: spec["volumes"].as_array().cloned().unwrap_or_default(),
             config_maps: pod.config_maps,
             secrets: Vec::new(),
+            secret_volumes: Vec::new(),
         }
     }
 
@@ -270,6 +275,12 @@ impl Pod {
             let folder = if let Some(claim) = volume["persistentVolumeClaim"]["claimName"].as_str()
             {
                 claims.join(claim)
+            } else if let Some(secret) = volume["secret"]["secretName"].as_str() {
+                self.secret_volumes
+                    .iter()
+                    .find(|(name, _)| name == secret)
+                    .map(|(_, folder)| folder.clone())
+                    .unwrap_or_else(|| panic!("Secret {secret} is not given to the pod"))
             } else {
                 dir.join(name)
             };

@@ -52,10 +52,21 @@ pub(super) fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) 
         return status(404, &format!("namespaces \"{namespace}\" not found"));
     }
     match seen.method {
-        Method::GET if path.contains("/proxy/") => match &state.spark {
-            Some(json) => (StatusCode::OK, json.clone()),
-            None => status(503, "no endpoints available for service"),
-        },
+        Method::GET if path.contains("/proxy/") => {
+            // The proxy speaks HTTPS to the pod when asked (`https:NAME:PORT`), and a UI with
+            // HTTPS on answers nothing else, as Jetty's TLS port does not.
+            let asked = path.contains("/services/https:");
+            match &state.spark {
+                None => status(503, "no endpoints available for service"),
+                Some(_) if asked != serves_https(&state) && asked => status(
+                    503,
+                    "error trying to reach service: tls: first record does not look like a \
+                     TLS handshake",
+                ),
+                Some(_) if asked != serves_https(&state) => status(400, "Bad Message 400"),
+                Some(json) => (StatusCode::OK, json.clone()),
+            }
+        }
         Method::GET if path.ends_with("/pods") => {
             let selector = percent_decode(param(query, "labelSelector").unwrap_or(""));
             if selector.starts_with("batch.kubernetes.io/job-name=") {
@@ -340,5 +351,15 @@ fn matches(object: &Value, selector: &str) -> bool {
             .and_then(|l| l.get(key))
             .and_then(Value::as_str)
             == Some(value)
+    })
+}
+
+/// Whether the applied configuration turns HTTPS on for the UIs.
+fn serves_https(state: &State) -> bool {
+    state.objects.values().any(|o| {
+        o["kind"] == "ConfigMap"
+            && o["data"]["spark-defaults.conf"]
+                .as_str()
+                .is_some_and(|c| c.lines().any(|l| l.trim() == "spark.ssl.enabled true"))
     })
 }

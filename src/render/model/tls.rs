@@ -1,0 +1,80 @@
+//! `security.tls` in the pods: the Secret with the keystores mounted read-only into every
+//! sparkup container, the keystores' password added to each process's private configuration as
+//! the credentials of `secretConf` are, and the kubelet's HTTP probes speaking HTTPS.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::pod::Pod;
+use crate::spark::tls::{self as spark_tls, Stores};
+use crate::values::spec::{ClusterSpec, SecretKeyRef};
+
+/// Where the TLS Secret is mounted: beside the configuration, not inside its read-only volume.
+pub(crate) const TLS_DIR: &str = "/etc/sparkup-tls";
+/// The pod's volume of the TLS Secret.
+pub(crate) const TLS_VOLUME: &str = "tls";
+
+/// The TLS Secret's volume, which every sparkup container mounts.
+#[derive(Debug, Serialize)]
+pub(crate) struct TlsMount {
+    pub volume: &'static str,
+    pub secret: String,
+    pub mount_path: &'static str,
+}
+
+/// The volume, when TLS is on.
+pub(crate) fn mount(spec: &ClusterSpec) -> Option<TlsMount> {
+    let tls = &spec.security.tls;
+    let secret = tls.secret_name.clone().filter(|_| tls.enabled)?;
+    Some(TlsMount {
+        volume: TLS_VOLUME,
+        secret,
+        mount_path: TLS_DIR,
+    })
+}
+
+/// What TLS covers and where its files are in the containers, when it is on.
+pub(crate) fn stores(spec: &ClusterSpec) -> Option<Stores> {
+    let tls = &spec.security.tls;
+    tls.enabled.then(|| Stores {
+        ui: tls.ui,
+        rpc: tls.rpc,
+        keystore: format!("{TLS_DIR}/{}", tls.keystore),
+        truststore: tls.truststore.as_ref().map(|t| format!("{TLS_DIR}/{t}")),
+    })
+}
+
+/// `secretConf` with the keystores' password under each property Spark reads it from.
+pub(crate) fn secret_conf(spec: &ClusterSpec) -> BTreeMap<String, SecretKeyRef> {
+    let mut conf = spec.secret_conf.clone();
+    let tls = &spec.security.tls;
+    if let Some(password) = tls.password.as_ref().filter(|_| tls.enabled) {
+        for key in spark_tls::password_keys(tls.truststore.is_some()) {
+            conf.insert(key.to_string(), password.clone());
+        }
+    }
+    conf
+}
+
+/// With HTTPS on, the kubelet's HTTP probes ask over HTTPS (the kubelet verifies no
+/// certificate); the launcher's own checks find the scheme in the configuration.
+pub(crate) fn https_probes(spec: &ClusterSpec, pod: &mut Pod) {
+    if !spec.security.tls.ui_on() {
+        return;
+    }
+    for container in pod.containers.iter_mut().chain(&mut pod.init_containers) {
+        for probe in [
+            &mut container.startup,
+            &mut container.readiness,
+            &mut container.liveness,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(get) = &mut probe.http_get {
+                get.scheme = Some("HTTPS".into());
+            }
+        }
+    }
+}
