@@ -22,9 +22,9 @@ pub struct TlsSpec {
     pub secret_name: Option<String>,
     /// The keystore's key in that Secret.
     pub keystore: String,
-    /// The truststore's key in that Secret; null when there is none (an ACME issuer gives no CA,
-    /// and cert-manager then writes no truststore).
-    pub truststore: Option<String>,
+    /// The truststore's key in that Secret; empty when there is none (an ACME issuer gives no
+    /// CA, and cert-manager then writes no truststore).
+    pub truststore: String,
     /// The keystores' password: `{secret: NAME, key: KEY}` or `NAME/KEY`. Required when enabled.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub password: Option<SecretKeyRef>,
@@ -42,7 +42,7 @@ impl Default for TlsSpec {
             enabled: false,
             secret_name: None,
             keystore: KEYSTORE_KEY.into(),
-            truststore: Some(TRUSTSTORE_KEY.into()),
+            truststore: TRUSTSTORE_KEY.into(),
             password: None,
             ui: true,
             rpc: false,
@@ -63,6 +63,11 @@ impl TlsSpec {
     /// Whether Spark's RPC runs over TLS.
     pub fn rpc_on(&self) -> bool {
         self.enabled && self.rpc
+    }
+
+    /// The truststore's key, when there is one.
+    pub fn truststore_key(&self) -> Option<&str> {
+        Some(self.truststore.as_str()).filter(|k| !k.is_empty())
     }
 
     /// The scheme of every web UI.

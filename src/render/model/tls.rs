@@ -41,7 +41,7 @@ pub(crate) fn stores(spec: &ClusterSpec) -> Option<Stores> {
         ui: tls.ui,
         rpc: tls.rpc,
         keystore: format!("{TLS_DIR}/{}", tls.keystore),
-        truststore: tls.truststore.as_ref().map(|t| format!("{TLS_DIR}/{t}")),
+        truststore: tls.truststore_key().map(|t| format!("{TLS_DIR}/{t}")),
     })
 }
 
@@ -50,7 +50,7 @@ pub(crate) fn secret_conf(spec: &ClusterSpec) -> BTreeMap<String, SecretKeyRef> 
     let mut conf = spec.secret_conf.clone();
     let tls = &spec.security.tls;
     if let Some(password) = tls.password.as_ref().filter(|_| tls.enabled) {
-        for key in spark_tls::password_keys(tls.truststore.is_some()) {
+        for key in spark_tls::password_keys(tls.truststore_key().is_some()) {
             conf.insert(key.to_string(), password.clone());
         }
     }

@@ -299,6 +299,14 @@ fn check_secret_conf(
             ));
             continue;
         }
+        if crate::spark::tls::settled(key) {
+            r.0.push(ValueError::new(
+                at,
+                "not allowed here: set security.tls, which settles whether TLS is on and on \
+                 which ports",
+            ));
+            continue;
+        }
         if plain.iter().any(|conf| conf.contains_key(key)) {
             r.0.push(ValueError::new(
                 at.clone(),

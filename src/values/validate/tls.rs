@@ -18,8 +18,8 @@ pub(super) fn check_tls(spec: &ClusterSpec, r: &mut Report) {
         check_subdomain(r, "security.tls.secretName", name);
     }
     let keys = [
-        ("keystore", Some(&tls.keystore)),
-        ("truststore", tls.truststore.as_ref()),
+        ("keystore", Some(tls.keystore.as_str())),
+        ("truststore", tls.truststore_key()),
     ];
     for (field, key) in keys {
         if let Some(key) = key.filter(|k| !is_secret_key(k)) {
@@ -70,7 +70,7 @@ pub(super) fn check_tls(spec: &ClusterSpec, r: &mut Report) {
              when RPC runs over TLS; keep one of them",
         ));
     }
-    let settled = password_keys(tls.truststore.is_some());
+    let settled = password_keys(tls.truststore_key().is_some());
     let conf = std::iter::once(("secretConf".to_string(), &spec.secret_conf)).chain(
         spec.jobs.iter().map(|(name, job)| {
             (
