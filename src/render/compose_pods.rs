@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::model::component::Component;
 use crate::error::quote;
-use crate::values::pods::{PodLayers, PodRole};
+use crate::values::pod_layers::{PodLayers, PodRole};
 use crate::values::spec::{ClusterSpec, JobSpec};
 
 /// The compose keys of one service that come from its role's `pod` values.

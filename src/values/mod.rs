@@ -6,9 +6,11 @@
 
 mod defaults;
 mod layers;
+pub mod pod_layers;
 pub mod pods;
 pub mod profiles;
 pub mod quantity;
+pub mod secret_ref;
 mod set;
 mod sizing;
 pub mod spec;

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::spec::SecretKeyRef;
+use super::secret_ref::SecretKeyRef;
 
 /// The Secret's keys as cert-manager names them.
 pub const KEYSTORE_KEY: &str = "keystore.p12";

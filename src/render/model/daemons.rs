@@ -15,7 +15,8 @@ use super::pod::{
 };
 use super::probes;
 use crate::values::Cluster;
-use crate::values::pods::{PodRole, PodValues};
+use crate::values::pod_layers::PodRole;
+use crate::values::pods::PodValues;
 use crate::values::spec::{AntiAffinity, ClusterSpec, Resources, ServiceType, WorkloadKind};
 
 /// One workload: the master, the workers, the history server or the Connect server.

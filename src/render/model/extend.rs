@@ -7,29 +7,10 @@
 //! and the user's containers are the user's, as written (sidecars get `restartPolicy: Always`,
 //! which is what makes them sidecars).
 
-use k8s_openapi::api::core::v1::{
-    Container as KubeContainer, HostAlias, PodDNSConfig, Probe, TopologySpreadConstraint, Volume,
-};
-use serde::Serialize;
+use k8s_openapi::api::core::v1::{Container as KubeContainer, Probe};
 
-use super::pod::{Container, Pod};
+use super::pod::{Container, Pod, PodExtras};
 use crate::values::pods::{PodValues, ProbeTiming};
-
-/// The pod-level part of a role's `pod` values.
-#[derive(Debug, Default, Serialize)]
-pub(crate) struct PodExtras {
-    pub volumes: Vec<Volume>,
-    /// The user's init containers, then the user's sidecars: before sparkup's own init
-    /// containers (a job's extra workers), so that a sidecar a daemon needs is up first.
-    pub init_containers: Vec<KubeContainer>,
-    pub priority_class_name: Option<String>,
-    pub scheduler_name: Option<String>,
-    pub runtime_class_name: Option<String>,
-    pub service_account_name: Option<String>,
-    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
-    pub host_aliases: Vec<HostAlias>,
-    pub dns_config: Option<PodDNSConfig>,
-}
 
 /// Adds `values` to `pod`: the pod's own settings, and the mounts and probe timings on every
 /// sparkup container; the ports and hooks go to the pod's main containers only (a job's extra

@@ -9,12 +9,13 @@ use super::component::{Component, DRIVER_CONTAINER, Port};
 use super::config::Config;
 use super::daemons::{WorkerPorts, worker_container};
 use super::driver::{DriverParts, driver_container};
-use super::extend::{PodExtras, extend};
+use super::extend::extend;
 use super::pod::{
-    ConfigMapMount, Container, EMPTY, Pod, RestartPolicy, field_env, pod_annotations, pod_labels,
+    ConfigMapMount, Container, EMPTY, Pod, PodExtras, RestartPolicy, field_env, pod_annotations,
+    pod_labels,
 };
 use crate::values::Cluster;
-use crate::values::pods::PodRole;
+use crate::values::pod_layers::PodRole;
 use crate::values::spec::{ClusterSpec, ConcurrencyPolicy, JobSpec};
 
 /// The label on a job's CronJob, Jobs and pods that names the job.
@@ -139,7 +140,7 @@ pub(crate) fn job_template<'a>(
     let mut secret_conf = super::tls::secret_conf(spec);
     secret_conf.extend(job.secret_conf.clone());
     pod.with_secret_conf(&secret_conf, Component::Job);
-    super::tls::https_probes(spec, &mut pod);
+    pod.with_https_probes(spec);
     super::metrics::scrape_annotations(spec, &mut pod, Component::Job);
     JobTemplate {
         name: parts.name,

@@ -143,7 +143,7 @@ impl<'a> Context<'a> {
             workload
                 .pod
                 .with_secret_conf(&secret_conf, workload.component);
-            tls::https_probes(spec, &mut workload.pod);
+            workload.pod.with_https_probes(spec);
             metrics::scrape_annotations(spec, &mut workload.pod, workload.component);
         }
         Context {

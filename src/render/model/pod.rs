@@ -5,16 +5,16 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, ConfigMapEnvSource, ContainerPort, EnvFromSource, EnvVar, EnvVarSource, Lifecycle,
-    ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity, Probe, SecretEnvSource,
-    SecretKeySelector, Toleration, TopologySpreadConstraint, VolumeMount, WeightedPodAffinityTerm,
+    Affinity, ConfigMapEnvSource, Container as KubeContainer, ContainerPort, EnvFromSource, EnvVar,
+    EnvVarSource, HostAlias, Lifecycle, ObjectFieldSelector, PodAffinityTerm, PodAntiAffinity,
+    PodDNSConfig, Probe, SecretEnvSource, SecretKeySelector, Toleration, TopologySpreadConstraint,
+    Volume, VolumeMount, WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
 use super::component::{Component, Port};
 use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR, reads};
-use super::extend::PodExtras;
 use crate::spark::sizing::master_heap_mib;
 use crate::values::quantity::MIB;
 use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Resources, SecretKeyRef};
@@ -60,6 +60,22 @@ pub(crate) struct Pod<'a> {
     pub config_maps: Vec<ConfigMapMount>,
     /// What the role's `pod` values add.
     pub extras: PodExtras,
+}
+
+/// The pod-level part of a role's `pod` values.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct PodExtras {
+    pub volumes: Vec<Volume>,
+    /// The user's init containers, then the user's sidecars: before sparkup's own init
+    /// containers (a job's extra workers), so that a sidecar a daemon needs is up first.
+    pub init_containers: Vec<KubeContainer>,
+    pub priority_class_name: Option<String>,
+    pub scheduler_name: Option<String>,
+    pub runtime_class_name: Option<String>,
+    pub service_account_name: Option<String>,
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    pub host_aliases: Vec<HostAlias>,
+    pub dns_config: Option<PodDNSConfig>,
 }
 
 /// A ConfigMap mounted read-only: a volume of the pod, and a mount of the containers that list it.
@@ -223,6 +239,28 @@ impl<'a> Pod<'a> {
             .chain(self.init_containers.iter_mut())
         {
             container.env.extend(vars.iter().cloned());
+        }
+    }
+
+    /// With HTTPS on, the kubelet's HTTP probes ask over HTTPS (the kubelet verifies no
+    /// certificate); the launcher's own checks find the scheme in the configuration.
+    pub(crate) fn with_https_probes(&mut self, spec: &ClusterSpec) {
+        if !spec.security.tls.ui_on() {
+            return;
+        }
+        for container in self.containers.iter_mut().chain(&mut self.init_containers) {
+            for probe in [
+                &mut container.startup,
+                &mut container.readiness,
+                &mut container.liveness,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                if let Some(get) = &mut probe.http_get {
+                    get.scheme = Some("HTTPS".into());
+                }
+            }
         }
     }
 

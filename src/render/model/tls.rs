@@ -1,12 +1,11 @@
 //! `security.tls` in the pods: the Secret with the keystores mounted read-only into every
 //! sparkup container, the keystores' password added to each process's private configuration as
-//! the credentials of `secretConf` are, and the kubelet's HTTP probes speaking HTTPS.
+//! the credentials of `secretConf` are (the kubelet's probes speak HTTPS: `Pod::with_https_probes`).
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::pod::Pod;
 use crate::spark::tls::{self as spark_tls, Stores};
 use crate::values::spec::{ClusterSpec, SecretKeyRef};
 
@@ -55,26 +54,4 @@ pub(crate) fn secret_conf(spec: &ClusterSpec) -> BTreeMap<String, SecretKeyRef> 
         }
     }
     conf
-}
-
-/// With HTTPS on, the kubelet's HTTP probes ask over HTTPS (the kubelet verifies no
-/// certificate); the launcher's own checks find the scheme in the configuration.
-pub(crate) fn https_probes(spec: &ClusterSpec, pod: &mut Pod) {
-    if !spec.security.tls.ui_on() {
-        return;
-    }
-    for container in pod.containers.iter_mut().chain(&mut pod.init_containers) {
-        for probe in [
-            &mut container.startup,
-            &mut container.readiness,
-            &mut container.liveness,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Some(get) = &mut probe.http_get {
-                get.scheme = Some("HTTPS".into());
-            }
-        }
-    }
 }

@@ -8,8 +8,9 @@ use super::*;
 use crate::spark::ports::{
     BLOCK_MANAGER_PORT, DRIVER_PORT, DRIVER_UI_PORT, EXTRA_WORKER_HTTP, EXTRA_WORKER_RPC,
 };
+use crate::values::pod_layers::{PodLayers, PodRole};
 use crate::values::pods::{
-    OWN_CONTAINERS, OWN_PORTS, OWN_VOLUMES, PodLayers, PodRole, PodValues, ProbeTiming, numbered,
+    OWN_CONTAINERS, OWN_PORTS, OWN_VOLUMES, PodValues, ProbeTiming, numbered,
 };
 
 /// Where Spark and sparkup's own files are: a mount there or above would hide them.
