@@ -44,10 +44,10 @@ pub(crate) fn layers(
 pub(crate) fn extras(layers: &PodLayers, warnings: &mut Vec<String>) -> ComposeExtras {
     let v = layers.effective();
     let mut warn = |field: &str, why: &str| {
-        let text = format!("{}: {why}: left out", layers.origin(field));
-        if !warnings.contains(&text) {
-            warnings.push(text);
-        }
+        warn_once(
+            warnings,
+            format!("{}: {why}: left out", layers.origin(field)),
+        );
     };
     let unsupported = [
         (
@@ -167,10 +167,15 @@ pub(crate) fn extras(layers: &PodLayers, warnings: &mut Vec<String>) -> ComposeE
                 quote(&volume.name),
                 mount.mount_path
             );
-            if !warnings.contains(&text) {
-                warnings.push(text);
-            }
+            warn_once(warnings, text);
         }
     }
     extras
+}
+
+/// A value shared by several roles is one warning, not one per service.
+fn warn_once(warnings: &mut Vec<String>, text: String) {
+    if !warnings.contains(&text) {
+        warnings.push(text);
+    }
 }

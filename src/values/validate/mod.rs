@@ -313,20 +313,7 @@ fn check_secret_conf(
                 "given twice: also as plain text in sparkConf or conf; keep one",
             ));
         }
-        check_subdomain(r, format!("{at}.secret"), &reference.secret);
-        let key_ok = !reference.key.is_empty()
-            && reference.key.len() <= 253
-            && reference
-                .key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
-        if !key_ok {
-            r.invalid(
-                format!("{at}.key"),
-                &reference.key,
-                "a key of a Secret: letters, digits, '-', '_' and '.'",
-            );
-        }
+        check_secret_ref(r, &at, reference);
     }
 }
 

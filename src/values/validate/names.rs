@@ -47,6 +47,28 @@ pub(super) fn check_subdomain(r: &mut Report, path: impl Into<String>, name: &st
     }
 }
 
+/// A key of a Secret, as the API server takes it.
+pub(super) fn check_secret_key(r: &mut Report, path: impl Into<String>, key: &str) {
+    let ok = !key.is_empty()
+        && key.len() <= 253
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c));
+    if !ok {
+        r.invalid(
+            path,
+            key,
+            "a key of a Secret: letters, digits, '-', '_' and '.'",
+        );
+    }
+}
+
+/// `{secret: NAME, key: KEY}` at `path`: an object name and a key of it.
+pub(super) fn check_secret_ref(r: &mut Report, path: &str, reference: &SecretKeyRef) {
+    check_subdomain(r, format!("{path}.secret"), &reference.secret);
+    check_secret_key(r, format!("{path}.key"), &reference.key);
+}
+
 pub(super) const DNS1123_LABEL: &str =
     "lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63";
 

@@ -294,11 +294,10 @@ fn check_role(spec: &ClusterSpec, role: PodRole, layers: &PodLayers, r: &mut Rep
         volumes.insert(name);
     }
     check_role_mounts(spec, layers, &v, &volumes, r);
-    for field in ["initContainers", "sidecars"] {
-        let list = match field {
-            "initContainers" => &v.init_containers,
-            _ => &v.sidecars,
-        };
+    for (field, list) in [
+        ("initContainers", &v.init_containers),
+        ("sidecars", &v.sidecars),
+    ] {
         for (i, c) in list.iter().flatten().enumerate() {
             if OWN_CONTAINERS.contains(&c.name.as_str()) || numbered(&c.name, "worker-", "") {
                 let at = format!("{}[{i}].name", layers.origin(field));

@@ -3,15 +3,6 @@
 use super::*;
 use crate::spark::tls::password_keys;
 
-/// A key of a Secret, as the API server takes it.
-fn is_secret_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 253
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-}
-
 pub(super) fn check_tls(spec: &ClusterSpec, r: &mut Report) {
     let tls = &spec.security.tls;
     if let Some(name) = &tls.secret_name {
@@ -22,23 +13,12 @@ pub(super) fn check_tls(spec: &ClusterSpec, r: &mut Report) {
         ("truststore", tls.truststore_key()),
     ];
     for (field, key) in keys {
-        if let Some(key) = key.filter(|k| !is_secret_key(k)) {
-            r.invalid(
-                format!("security.tls.{field}"),
-                key,
-                "a key of a Secret: letters, digits, '-', '_' and '.'",
-            );
+        if let Some(key) = key {
+            check_secret_key(r, format!("security.tls.{field}"), key);
         }
     }
     if let Some(password) = &tls.password {
-        check_subdomain(r, "security.tls.password.secret", &password.secret);
-        if !is_secret_key(&password.key) {
-            r.invalid(
-                "security.tls.password.key",
-                &password.key,
-                "a key of a Secret: letters, digits, '-', '_' and '.'",
-            );
-        }
+        check_secret_ref(r, "security.tls.password", password);
     }
     if !tls.enabled {
         return;
