@@ -170,7 +170,7 @@ decommission() {
   local port=${SPARK_WORKER_WEBUI_PORT:-8081} body
   while kill -0 "$WORKER_PID" 2>/dev/null; do
     sleep 1
-    body=$(worker_json "$port") || continue
+    body=$(ui_get "$port" /json/) || continue
     if [[ $body =~ \"coresused\"[[:space:]]*:[[:space:]]*0([^0-9]|$) ]]; then
       echo "sparkup: decommissioned worker runs no executor: stopping it" >&2
       # HUP, since a background job of a non-interactive shell ignores INT.
@@ -180,18 +180,22 @@ decommission() {
   done
 }
 
-# The worker's own /json/, with nothing but bash (over HTTPS: curl or wget).
-worker_json() {
+# GET $2 from this container's UI on port $1 and print the body; fails unless the answer is
+# 200. Plain HTTP with nothing but bash; with HTTPS on (spark.ssl.enabled), curl or wget.
+ui_get() {
   if tls_ui; then
-    https_get "$1" /json/
+    https_get "$1" "$2"
     return
   fi
-  exec 4<>"/dev/tcp/$ADDRESS/$1" || return 1
-  printf 'GET /json/ HTTP/1.0\r\nHost: %s\r\n\r\n' "$ADDRESS" >&4
-  local line body=
-  while IFS= read -r -t 5 line <&4; do body+=$line; done
-  exec 4<&-
-  printf '%s\n' "$body"
+  exec 3<>"/dev/tcp/$ADDRESS/$1" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$2" "$ADDRESS" >&3
+  local status line cr=$'\r'
+  read -r -t 5 _ status _ <&3 || return 1
+  [[ "$status" == 200 ]] || return 1
+  # The headers end at an empty line.
+  while IFS= read -r -t 5 line <&3 && [[ -n "${line%"$cr"}" ]]; do :; done
+  while IFS= read -r -t 5 line <&3; do printf '%s\n' "$line"; done
+  exec 3<&-
 }
 
 # The event log folder on a claim exists before a driver or the history server needs it.
@@ -320,7 +324,7 @@ role_history() {
 # or stands by), a worker once a master accepted it.
 role_health() {
   [[ $# -eq 1 || $# -eq 2 ]] || die "usage: health <port> [path|tcp|alive|registered]"
-  local check=${2:-/json/} path=/json/ pattern='' status line
+  local check=${2:-/json/} path=/json/ pattern='' body
   case "$check" in
     tcp) ;;
     alive) pattern='"status"[[:space:]]*:[[:space:]]*"ALIVE"' ;;
@@ -328,22 +332,12 @@ role_health() {
     /*) path=$check ;;
     *) die "health: $check is no check: a path, tcp, alive or registered" ;;
   esac
-  if [[ "$check" != tcp ]] && tls_ui; then
-    local body
-    body=$(https_get "$1" "$path") || exit 1
-    [[ -z "$pattern" || $body =~ $pattern ]]
-    exit
+  if [[ "$check" == tcp ]]; then
+    exec 3<>"/dev/tcp/$ADDRESS/$1" || exit 1
+    exit 0
   fi
-  exec 3<>"/dev/tcp/$ADDRESS/$1" || exit 1
-  [[ "$check" != tcp ]] || exit 0
-  printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$ADDRESS" >&3
-  read -r -t 5 _ status _ <&3 || exit 1
-  [[ "$status" == 200 ]] || exit 1
-  [[ -n "$pattern" ]] || exit 0
-  while IFS= read -r -t 5 line <&3; do
-    if [[ $line =~ $pattern ]]; then exit 0; fi
-  done
-  exit 1
+  body=$(ui_get "$1" "$path") || exit 1
+  [[ -z "$pattern" || $body =~ $pattern ]]
 }
 
 # GET https://<this container>:$1$2 and print the body; fails unless the answer is a success.
