@@ -9,7 +9,8 @@ use clap::Args;
 use super::args::{KubeArgs, parse_duration};
 use super::print::print;
 use crate::kube::{
-    self, Action, ApiServer, ApplyOptions, Change, PlanOptions, Progress, Summary, WaitOptions,
+    self, Action, ApiServer, ApplyOptions, Change, HISTORY_MAX, KubeError, PlanOptions, Progress,
+    RecordOptions, RevisionResult, Summary, WaitOptions,
 };
 use crate::render::Object;
 use crate::values::Cluster;
@@ -36,13 +37,19 @@ pub(crate) struct ApplyArgs {
     /// How long to wait, e.g. 90s, 10m
     #[arg(long, default_value = "10m", value_parser = parse_duration)]
     pub(crate) timeout: Duration,
+    /// Revisions kept in the namespace (`sparkup history`); 0 keeps every one
+    #[arg(long, value_name = "N", default_value_t = HISTORY_MAX)]
+    pub(crate) history_max: u32,
 }
 
+/// Applies, records a revision (`rollback_of` the revision whose values these are), waits, and
+/// records how the wait ended.
 pub(super) async fn apply_command(
     api: &ApiServer,
     cluster: &Cluster,
     objects: &[Object],
     args: &ApplyArgs,
+    rollback_of: Option<u32>,
 ) -> anyhow::Result<ExitCode> {
     let spec = &cluster.spec;
     if args.dry_run {
@@ -83,6 +90,40 @@ pub(super) async fn apply_command(
         ));
     }
     print(&text)?;
+    let wrote = !(report.applied.is_empty() && report.pruned.is_empty());
+    let record = RecordOptions {
+        rollback_of,
+        history_max: args.history_max,
+    };
+    let revision = kube::record(api, spec, wrote, &record).await?;
+    if let Some(r) = &revision {
+        print(&format!("revision {}: {}\n", r.number, r.change))?;
+    }
+    let waited = wait_for_spark(api, cluster, objects, args).await;
+    if let Some(mut revision) = revision {
+        let (result, message) = match &waited {
+            Ok(()) if args.no_wait => (RevisionResult::Applied, None),
+            Ok(()) => (RevisionResult::Deployed, None),
+            Err(e) => match e.downcast_ref::<KubeError>() {
+                Some(KubeError::TimedOut(_)) => (RevisionResult::TimedOut, Some(e.to_string())),
+                _ => (RevisionResult::Failed, Some(e.to_string())),
+            },
+        };
+        kube::finish(api, spec, &mut revision, result, message).await?;
+    }
+    waited?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// After the objects were applied: the roll of pods of older templates and the wait until Spark
+/// is up, or with `--no-wait` what is left to roll.
+async fn wait_for_spark(
+    api: &ApiServer,
+    cluster: &Cluster,
+    objects: &[Object],
+    args: &ApplyArgs,
+) -> anyhow::Result<()> {
+    let spec = &cluster.spec;
     if args.no_wait {
         for stale in kube::stale_pods(api, objects).await? {
             print(&format!(
@@ -110,7 +151,7 @@ pub(super) async fn apply_command(
             spec.workers.replicas, spec.namespace
         ))?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// One line per change an apply would make, then the summary.

@@ -38,7 +38,13 @@ pub(super) async fn delete_command(
         };
         text.push_str(&format!("kept    {id} ({what}; --purge deletes it)\n"));
     }
-    if report.deleted.is_empty() && report.kept.is_empty() {
+    if report.revisions_kept > 0 {
+        text.push_str(&format!(
+            "kept    {} revision(s) (sparkup history; --purge deletes them)\n",
+            report.revisions_kept
+        ));
+    }
+    if report.deleted.is_empty() && report.kept.is_empty() && report.revisions_kept == 0 {
         text.push_str(&format!(
             "nothing to delete for {} in namespace {}\n",
             cluster.spec.name, cluster.spec.namespace

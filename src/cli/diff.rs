@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::args::KubeArgs;
+use super::history::revision_objects;
 use super::print::print;
 use crate::kube::{self, ApiServer, DiffOptions, PlanOptions, Summary};
 use crate::render::Object;
@@ -27,6 +28,10 @@ pub(crate) struct DiffArgs {
     /// Output: a unified diff, or JSON for CI
     #[arg(long, short = 'o', value_enum, default_value = "text")]
     pub(crate) output: DiffFormat,
+    /// Compare the cluster with this revision's values instead (what `rollback N` would
+    /// change); -p, -f and --set then only name the instance
+    #[arg(long, value_name = "N")]
+    pub(crate) revision: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -41,6 +46,14 @@ pub(super) async fn diff_command(
     objects: &[Object],
     args: &DiffArgs,
 ) -> anyhow::Result<ExitCode> {
+    let recorded;
+    let (cluster, objects) = match args.revision {
+        Some(number) => {
+            recorded = revision_objects(api, cluster, number, &args.kube).await?;
+            (&recorded.0, recorded.1.as_slice())
+        }
+        None => (cluster, objects),
+    };
     let opts = PlanOptions {
         force_conflicts: args.force_conflicts,
     };

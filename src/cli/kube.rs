@@ -9,6 +9,7 @@ use super::apply::{ApplyArgs, apply_command};
 use super::args::KubeArgs;
 use super::delete::delete_command;
 use super::diff::{DiffArgs, diff_command};
+use super::history::{HistoryArgs, RollbackArgs, history_command, rollback_command};
 use super::render::build_objects;
 use super::status::status_command;
 use crate::kube;
@@ -19,6 +20,8 @@ pub(super) enum Operation<'a> {
     Diff(&'a DiffArgs),
     Status,
     Delete { purge: bool },
+    History(&'a HistoryArgs),
+    Rollback(&'a RollbackArgs),
 }
 
 /// Builds the objects first (bad values stop here, before any connection), then connects and
@@ -32,10 +35,12 @@ pub(super) fn run(args: &KubeArgs, operation: Operation) -> anyhow::Result<ExitC
     runtime.block_on(async {
         let api = kube::connect(&args.connect_options()).await?;
         match operation {
-            Operation::Apply(a) => apply_command(&api, &cluster, &objects, a).await,
+            Operation::Apply(a) => apply_command(&api, &cluster, &objects, a, None).await,
             Operation::Diff(d) => diff_command(&api, &cluster, &objects, d).await,
             Operation::Status => status_command(&api, &cluster, &objects).await,
             Operation::Delete { purge } => delete_command(&api, &cluster, &objects, purge).await,
+            Operation::History(h) => history_command(&api, &cluster, h).await,
+            Operation::Rollback(r) => rollback_command(&api, &cluster, r).await,
         }
     })
 }

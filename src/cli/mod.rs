@@ -9,6 +9,8 @@ mod delete;
 #[cfg(feature = "kube")]
 mod diff;
 #[cfg(feature = "kube")]
+mod history;
+#[cfg(feature = "kube")]
 mod kube;
 mod print;
 mod render;
@@ -31,6 +33,8 @@ use args::{ComposeArgs, RenderArgs, ValuesCommandArgs};
 use delete::DeleteArgs;
 #[cfg(feature = "kube")]
 use diff::DiffArgs;
+#[cfg(feature = "kube")]
+use history::{HistoryArgs, RollbackArgs};
 use print::EXIT_ERROR;
 #[cfg(feature = "kube")]
 use status::StatusArgs;
@@ -105,8 +109,26 @@ enum Command {
     /// Show what an apply would change (exit 0: nothing, 1: changes, 2: error)
     #[command(after_help = "Examples:\n  \
         sparkup diff --profile prod -f site.yaml\n  \
-        sparkup diff --profile prod -o json > plan.json")]
+        sparkup diff --profile prod -o json > plan.json\n  \
+        sparkup diff --profile prod --revision 3      # what `rollback 3` would change")]
     Diff(DiffArgs),
+    #[cfg(feature = "kube")]
+    /// List the revisions every apply recorded, or show one with its values
+    #[command(after_help = "Examples:\n  \
+        sparkup history -n spark\n  \
+        sparkup history -n spark 3                    # revision 3: result, values against 2\n  \
+        sparkup history -n spark 3 -o values > site.yaml\n  \
+        sparkup history -n spark -o json")]
+    History(HistoryArgs),
+    #[cfg(feature = "kube")]
+    /// Apply a revision's values again (default: the one before the newest), as apply does
+    #[command(after_help = "Examples:\n  \
+        sparkup rollback -n spark                     # back to the revision before the newest\n  \
+        sparkup rollback -n spark 3 --dry-run\n  \
+        sparkup rollback -n spark 3 --timeout 5m\n\n\
+        The revision's values are applied as a new revision; the values given with -p, -f and\n\
+        --set only name the instance (its name and namespace).")]
+    Rollback(RollbackArgs),
     #[cfg(feature = "kube")]
     /// Show the instance's objects and Spark's view of the cluster (exit 1 when not healthy)
     #[command(after_help = "Example:\n  sparkup status --profile prod -n spark")]
@@ -162,6 +184,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => kube::run(&args.kube, kube::Operation::Apply(&args)),
         #[cfg(feature = "kube")]
         Command::Diff(args) => kube::run(&args.kube, kube::Operation::Diff(&args)),
+        #[cfg(feature = "kube")]
+        Command::History(args) => kube::run(&args.kube, kube::Operation::History(&args)),
+        #[cfg(feature = "kube")]
+        Command::Rollback(args) => kube::run(&args.apply.kube, kube::Operation::Rollback(&args)),
         #[cfg(feature = "kube")]
         Command::Status(args) => kube::run(&args.kube, kube::Operation::Status),
         #[cfg(feature = "kube")]

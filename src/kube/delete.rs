@@ -1,9 +1,10 @@
 //! Removing an instance: its ApplySet members in reverse apply order, then the parent.
 //! PersistentVolumeClaims hold data and stay unless `--purge`; so does the authentication Secret
-//! `apply` created (a cluster applied again keeps its secret).
+//! `apply` created (a cluster applied again keeps its secret), and so do the revisions (a cluster
+//! applied again goes on from its history, and `rollback` can bring a deleted one back).
 
 use super::client::{ApiServer, ApplyMode, CONCURRENCY, KubeError};
-use super::inventory;
+use super::{inventory, revisions};
 use crate::applyset;
 use crate::render::Object;
 use crate::values::ClusterSpec;
@@ -12,6 +13,8 @@ use crate::values::ClusterSpec;
 pub struct DeleteReport {
     pub deleted: Vec<String>,
     pub kept: Vec<String>,
+    /// Revisions left in the namespace (without `--purge`).
+    pub revisions_kept: usize,
 }
 
 pub async fn delete(
@@ -53,6 +56,12 @@ pub async fn delete(
             }
             false => report.kept.push(id),
         }
+    }
+    match purge {
+        true => report
+            .deleted
+            .extend(revisions::delete_all(api, spec).await?),
+        false => report.revisions_kept = revisions::revisions(api, spec).await?.len(),
     }
     let kept_kinds = stale.kept_kinds;
     let parent_kind = inventory::config_map_kind();

@@ -18,6 +18,7 @@ mod inventory;
 mod plan;
 mod pods;
 mod restarts;
+mod revisions;
 mod roll;
 mod status;
 mod submit;
@@ -32,6 +33,10 @@ pub use diff::{DiffOptions, diff_json, diff_text};
 pub use forward::{Forwarding, Ui, forward};
 pub use plan::{Action, Change, PlanOptions, Summary, plan};
 pub use restarts::Restart;
+pub use revisions::{
+    HISTORY_MAX, RecordOptions, Revision, RevisionResult, change_line, find, finish, masked,
+    record, revisions,
+};
 pub use roll::{StalePods, roll, stale_pods};
 pub use status::{Access, Row, StatusReport, UiAddress, status};
 pub use submit::{Outcome, SubmitOptions, submit};

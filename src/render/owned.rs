@@ -1,5 +1,5 @@
 //! The objects sparkup builds itself: the Namespace, the ApplySet parent, the shared
-//! authentication Secret and a shipped application's ConfigMap.
+//! authentication Secret, a shipped application's ConfigMap and the Secret of each revision.
 //!
 //! The rule: **what a user must never override is built here, in Rust, from k8s-openapi types,
 //! never from a template.** `--templates DIR` can change how the instance's workloads look, but
@@ -29,6 +29,13 @@ use crate::values::ClusterSpec;
 /// The `component` label of the inventory and of the authentication Secret.
 const INVENTORY: &str = "inventory";
 const AUTH: &str = "auth";
+/// The `component` label of the instance's revisions.
+pub(crate) const REVISION: &str = "revision";
+/// The key of a revision Secret's record: gzip-compressed JSON.
+pub(crate) const REVISION_KEY: &str = "revision.json.gz";
+/// Labels of a revision Secret: its number and how its apply ended.
+const LABEL_REVISION: &str = "sparkup.io/revision";
+const LABEL_RESULT: &str = "sparkup.io/result";
 
 /// The namespace, for an apply into one that does not exist yet.
 pub(crate) fn namespace(name: &str) -> Value {
@@ -79,6 +86,37 @@ pub(crate) fn auth_secret(spec: &ClusterSpec, name: &str, secret: &str) -> Value
         data: Some(BTreeMap::from([(
             AUTH_SECRET_KEY.to_string(),
             ByteString(secret.as_bytes().to_vec()),
+        )])),
+        ..Default::default()
+    })
+}
+
+/// The name of the instance's revision `number`.
+pub(crate) fn revision_name(instance: &str, number: u32) -> String {
+    format!("{instance}-revision-{number}")
+}
+
+/// The Secret of the instance's revision `number`, holding its record.
+pub(crate) fn revision_secret(
+    spec: &ClusterSpec,
+    number: u32,
+    result: &str,
+    record: Vec<u8>,
+) -> Value {
+    let mut labels = instance_labels(&spec.name, REVISION);
+    labels.insert(LABEL_REVISION.into(), number.to_string());
+    labels.insert(LABEL_RESULT.into(), result.into());
+    to_value(Secret {
+        metadata: ObjectMeta {
+            name: Some(revision_name(&spec.name, number)),
+            namespace: Some(spec.namespace.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        },
+        type_: Some("sparkup.io/revision.v1".into()),
+        data: Some(BTreeMap::from([(
+            REVISION_KEY.to_string(),
+            ByteString(record),
         )])),
         ..Default::default()
     })

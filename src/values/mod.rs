@@ -74,6 +74,22 @@ pub fn load(opts: &ValuesOptions) -> Result<Cluster, Error> {
     typed(&tree)
 }
 
+/// The cluster of effective values that an earlier apply recorded (what `sparkup values`
+/// prints): they go over the built-in defaults, with no profile, and are checked like any layer,
+/// so values that this version refuses are refused here too. `origin` names them in errors.
+pub fn load_recorded(values: &Value, origin: &str) -> Result<Cluster, Error> {
+    if !values.is_object() {
+        return Err(Error::source(origin, "expected a mapping of values"));
+    }
+    let base = defaults();
+    let mut tree = Tree {
+        value: base.clone(),
+        ..Tree::default()
+    };
+    layers::merge(&mut tree.value, values.clone(), Some(&base));
+    typed(&tree)
+}
+
 /// What the cluster offers an application that brings `extra_workers` of its own.
 #[cfg(feature = "kube")]
 pub(crate) fn sizing_capacity(
@@ -191,6 +207,22 @@ mod tests {
             spec.master.node_selector["topology.kubernetes.io/zone"],
             "eu-west-1a"
         );
+    }
+
+    /// What an apply records is what a rollback loads: the same cluster, for every profile.
+    #[test]
+    fn recorded_values_load_as_the_same_cluster() {
+        for profile in profiles::names() {
+            let cluster = load(&opts(profile, &["workers.replicas=3"])).unwrap();
+            let recorded = serde_json::to_value(&cluster.spec).unwrap();
+            assert_eq!(
+                load_recorded(&recorded, "test").unwrap(),
+                cluster,
+                "{profile}"
+            );
+        }
+        let err = load_recorded(&Value::Null, "revision 2").unwrap_err();
+        assert_eq!(err.to_string(), "revision 2: expected a mapping of values");
     }
 
     #[test]

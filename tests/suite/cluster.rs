@@ -22,6 +22,7 @@ mod delete;
 mod diff;
 mod errors;
 pub(crate) mod fake;
+mod history;
 mod roll;
 mod secrets;
 mod status;

@@ -52,13 +52,17 @@ fn the_binary_applies_diffs_shows_and_deletes_through_a_kubeconfig() {
     assert_eq!(delete.code, Some(0), "{}{}", delete.stdout, delete.stderr);
     let state = fake.state();
     assert!(!state.objects.keys().any(|p| p.starts_with(DEPLOYMENTS)));
-    assert!(
-        state
-            .objects
-            .keys()
-            .all(|p| !p.contains("/namespaces/default/")),
-        "{:?}",
-        state.objects.keys()
+    // What stays is the revision apply recorded, for a later apply or rollback.
+    let left: Vec<&String> = state
+        .objects
+        .keys()
+        .filter(|p| p.contains("/namespaces/default/"))
+        .collect();
+    assert_eq!(
+        left,
+        ["/api/v1/namespaces/default/secrets/spark-revision-1"],
+        "{}",
+        delete.stdout
     );
     // Every request carried the kubeconfig's token (the fake answers 401 otherwise).
     assert!(state.seen.len() > 20, "{}", state.seen.len());

@@ -14,7 +14,7 @@ use super::{Seen, State, param, percent_decode, status};
 pub(super) fn merge_patch(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
     let (path, _) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
     let mut state = shared.lock().unwrap();
-    let Some(object) = state.objects.get_mut(path) else {
+    let Some(stored) = state.objects.get_mut(path) else {
         return status(404, "not found");
     };
     fn merge(target: &mut Value, patch: &Value) {
@@ -32,8 +32,13 @@ pub(super) fn merge_patch(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Va
             _ => *target = patch.clone(),
         }
     }
-    merge(object, seen.body.as_ref().unwrap_or(&Value::Null));
-    (StatusCode::OK, object.clone())
+    let mut object = stored.clone();
+    merge(&mut object, seen.body.as_ref().unwrap_or(&Value::Null));
+    if let Err(message) = valid_object(&object) {
+        return status(422, &message);
+    }
+    *stored = object.clone();
+    (StatusCode::OK, object)
 }
 
 pub(super) fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) {
@@ -158,6 +163,9 @@ pub(super) fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) 
             if state.objects.contains_key(&at) {
                 return status(409, &format!("\"{name}\" already exists"));
             }
+            if let Err(message) = valid_object(&body) {
+                return status(422, &message);
+            }
             state.created += 1;
             body["metadata"]["uid"] = json!(format!("uid-{}", state.created));
             if body["kind"] == "Job" {
@@ -226,6 +234,41 @@ pub(super) fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) 
         },
         _ => status(405, "method not allowed"),
     }
+}
+
+/// What the API server's validation refuses of the objects the fake stores as they come
+/// (created ones, merge-patched ones): a label value past 63 characters, a Secret whose data is
+/// not base64 or holds more than 1 MiB.
+pub(super) fn valid_object(object: &Value) -> Result<(), String> {
+    use base64::Engine as _;
+    let kind = object["kind"].as_str().unwrap_or("object");
+    let name = object["metadata"]["name"].as_str().unwrap_or("");
+    let invalid = |detail: String| format!("{kind} \"{name}\" is invalid: {detail}");
+    let labels = object["metadata"]["labels"].as_object();
+    for (key, value) in labels.into_iter().flatten() {
+        if value.as_str().is_none_or(|v| v.len() > 63) {
+            return Err(invalid(format!(
+                "metadata.labels: Invalid value: {value}: must be no more than 63 characters ({key})"
+            )));
+        }
+    }
+    if kind != "Secret" {
+        return Ok(());
+    }
+    let mut size = 0;
+    for (key, value) in object["data"].as_object().into_iter().flatten() {
+        let decoded = value
+            .as_str()
+            .and_then(|v| base64::engine::general_purpose::STANDARD.decode(v).ok())
+            .ok_or_else(|| invalid(format!("data[{key}]: Invalid value: not base64")))?;
+        size += decoded.len();
+    }
+    if size > 1024 * 1024 {
+        return Err(invalid(
+            "data: Too long: must have at most 1048576 bytes".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Every leaf of an object as (`.a.b`, value); lists are leaves, as atomic lists are in SSA.
