@@ -10,6 +10,7 @@ use super::args::KubeArgs;
 use super::delete::delete_command;
 use super::diff::{DiffArgs, diff_command};
 use super::history::{HistoryArgs, RollbackArgs, history_command, rollback_command};
+use super::logs::{LogsArgs, logs_command};
 use super::render::build_objects;
 use super::status::status_command;
 use crate::kube;
@@ -22,6 +23,7 @@ pub(super) enum Operation<'a> {
     Delete { purge: bool },
     History(&'a HistoryArgs),
     Rollback(&'a RollbackArgs),
+    Logs(&'a LogsArgs),
 }
 
 /// Builds the objects first (bad values stop here, before any connection), then connects and
@@ -41,6 +43,7 @@ pub(super) fn run(args: &KubeArgs, operation: Operation) -> anyhow::Result<ExitC
             Operation::Delete { purge } => delete_command(&api, &cluster, &objects, purge).await,
             Operation::History(h) => history_command(&api, &cluster, h).await,
             Operation::Rollback(r) => rollback_command(&api, &cluster, r).await,
+            Operation::Logs(l) => logs_command(&api, &cluster, l).await,
         }
     })
 }

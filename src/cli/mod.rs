@@ -12,6 +12,8 @@ mod diff;
 mod history;
 #[cfg(feature = "kube")]
 mod kube;
+#[cfg(feature = "kube")]
+mod logs;
 mod print;
 mod render;
 #[cfg(feature = "kube")]
@@ -35,6 +37,8 @@ use delete::DeleteArgs;
 use diff::DiffArgs;
 #[cfg(feature = "kube")]
 use history::{HistoryArgs, RollbackArgs};
+#[cfg(feature = "kube")]
+use logs::LogsArgs;
 use print::EXIT_ERROR;
 #[cfg(feature = "kube")]
 use status::StatusArgs;
@@ -130,6 +134,18 @@ enum Command {
         --set only name the instance (its name and namespace).")]
     Rollback(RollbackArgs),
     #[cfg(feature = "kube")]
+    /// Print the logs of a role's pods, a job's newest run or one run, each line after its pod
+    #[command(
+        mut_arg("files", |a| a.short(None)),
+        after_help = "Examples:\n  \
+        sparkup logs -n spark worker                  # every worker's log\n  \
+        sparkup logs -n spark master -f               # follow the master's\n  \
+        sparkup logs -n spark -f --since 10m          # every pod, new ones too\n  \
+        sparkup logs -n spark job nightly --workers   # its newest run, extra workers too\n  \
+        sparkup logs -n spark spark-nightly-29012345 --tail 100\n\n\
+        -f follows here: give values files with --values FILE.")]
+    Logs(LogsArgs),
+    #[cfg(feature = "kube")]
     /// Show the instance's objects and Spark's view of the cluster (exit 1 when not healthy)
     #[command(after_help = "Example:\n  sparkup status --profile prod -n spark")]
     Status(StatusArgs),
@@ -188,6 +204,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::History(args) => kube::run(&args.kube, kube::Operation::History(&args)),
         #[cfg(feature = "kube")]
         Command::Rollback(args) => kube::run(&args.apply.kube, kube::Operation::Rollback(&args)),
+        #[cfg(feature = "kube")]
+        Command::Logs(args) => kube::run(&args.kube, kube::Operation::Logs(&args)),
         #[cfg(feature = "kube")]
         Command::Status(args) => kube::run(&args.kube, kube::Operation::Status),
         #[cfg(feature = "kube")]

@@ -356,21 +356,16 @@ impl ApiServer {
         self.send(built(request, &action)?, &action).await
     }
 
-    /// Follows a container's log, each line with the kubelet's timestamp, from `since` (RFC
-    /// 3339, whole seconds) when given. The stream ends when the container does, or when the
-    /// connection does.
-    pub(crate) async fn follow_log(
+    /// A container's log as `query` asks for it: the whole log so far, or followed until the
+    /// container ends or the connection does.
+    pub(crate) async fn pod_log(
         &self,
         namespace: &str,
         pod: &str,
-        container: &str,
-        since: Option<&str>,
+        query: &super::logs::LogQuery,
     ) -> Result<impl futures::AsyncBufRead + use<>, KubeError> {
         let pods = k8s_openapi::api::core::v1::Pod::url_path(&(), Some(namespace));
-        let mut uri = format!("{pods}/{pod}/log?container={container}&follow=true&timestamps=true");
-        if let Some(since) = since {
-            uri.push_str(&format!("&sinceTime={since}"));
-        }
+        let uri = format!("{pods}/{pod}/log?{}", query.query_string());
         let action = format!("read the log of pod {pod}");
         let request = Request::get(uri).body(Vec::new()).expect("valid request");
         self.call(&action, self.client.request_stream(request))

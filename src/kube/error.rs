@@ -59,6 +59,9 @@ pub enum KubeError {
     /// cannot be pulled).
     #[error("{0}")]
     NotReady(String),
+    /// Nothing of the instance to act on: no pods whose logs to show.
+    #[error("{0}")]
+    NotFound(String),
     /// The wait ran out of time: the objects were applied, Spark was not up yet.
     #[error("{0}")]
     TimedOut(String),
@@ -97,6 +100,14 @@ impl KubeError {
             KubeError::Api { code, .. } => Some(*code),
             KubeError::Conflict { .. } => Some(409),
             _ => None,
+        }
+    }
+
+    /// What the server said, without the request: for a line about one of many requests.
+    pub(crate) fn detail(&self) -> String {
+        match self {
+            KubeError::Api { message, .. } => message.clone(),
+            other => other.to_string(),
         }
     }
 }

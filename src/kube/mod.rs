@@ -15,6 +15,7 @@ mod error;
 mod forward;
 mod guard;
 mod inventory;
+mod logs;
 mod plan;
 mod pods;
 mod restarts;
@@ -31,6 +32,7 @@ pub use connect::{ConnectOptions, connect};
 pub use delete::{DeleteReport, delete};
 pub use diff::{DiffOptions, diff_json, diff_text};
 pub use forward::{Forwarding, Ui, forward};
+pub use logs::{LogOptions, LogSource, logs};
 pub use plan::{Action, Change, PlanOptions, Summary, plan};
 pub use restarts::Restart;
 pub use revisions::{

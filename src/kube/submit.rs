@@ -16,6 +16,7 @@ use futures::{AsyncBufReadExt, StreamExt};
 use serde_json::{Value, json};
 
 use super::client::{ApiServer, KubeError};
+use super::logs::{LogQuery, Resume};
 use super::pods::{Problem, pod_problem, terminating};
 use super::wait::deadline;
 use crate::json::str_at;
@@ -135,7 +136,7 @@ async fn follow(
     note: &mut (dyn FnMut(&str) + Send),
 ) -> Result<i32, KubeError> {
     let selector = format!("batch.kubernetes.io/job-name={job}");
-    let mut printed: Option<Stamp> = None;
+    let mut resume = Resume::default();
     let mut said = String::new();
     let mut say = |text: String, note: &mut (dyn FnMut(&str) + Send)| {
         if text != said {
@@ -175,17 +176,14 @@ async fn follow(
             }
             DriverState::Running | DriverState::Exited(_) => {}
         }
-        let since = printed.as_ref().map(Stamp::whole_seconds);
-        match api
-            .follow_log(namespace, &name, DRIVER, since.as_deref())
-            .await
-        {
+        let query = LogQuery::resumed(DRIVER, &resume);
+        match api.pod_log(namespace, &name, &query).await {
             Ok(stream) => {
                 let mut lines = stream.lines();
                 while let Some(line) = lines.next().await {
                     // A broken connection ends this stream; the next one resumes.
                     let Ok(line) = line else { break };
-                    print_line(&line, &mut printed, out);
+                    print_line(&line, &mut resume, out);
                 }
             }
             // The container is not there yet or any more: look at the pod again.
@@ -200,53 +198,10 @@ async fn follow(
 }
 
 /// Prints a log line without its timestamp, unless an earlier stream printed it already.
-fn print_line(line: &str, printed: &mut Option<Stamp>, out: &mut (dyn Write + Send)) {
-    let (stamp, text) = match line
-        .split_once(' ')
-        .and_then(|(s, t)| Some((Stamp::parse(s)?, t)))
-    {
-        Some((stamp, text)) => (Some(stamp), text),
-        None => (None, line),
-    };
-    if let Some(stamp) = stamp {
-        if printed.as_ref().is_some_and(|p| stamp <= *p) {
-            return;
-        }
-        *printed = Some(stamp);
-    }
-    let _ = writeln!(out, "{text}");
-    let _ = out.flush();
-}
-
-/// An RFC 3339 UTC timestamp as the kubelet writes it, comparable to the nanosecond.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Stamp {
-    /// `2026-11-22T03:30:00`
-    seconds: String,
-    nanos: u32,
-}
-
-impl Stamp {
-    fn parse(text: &str) -> Option<Stamp> {
-        let text = text.strip_suffix('Z')?;
-        let (seconds, fraction) = text.split_once('.').unwrap_or((text, ""));
-        let well_formed = seconds.len() == 19
-            && seconds.as_bytes()[10] == b'T'
-            && fraction.len() <= 9
-            && fraction.bytes().all(|b| b.is_ascii_digit());
-        if !well_formed {
-            return None;
-        }
-        let nanos = format!("{fraction:0<9}").parse().ok()?;
-        Some(Stamp {
-            seconds: seconds.to_string(),
-            nanos,
-        })
-    }
-
-    /// The second it falls in, as `sinceTime` takes it.
-    fn whole_seconds(&self) -> String {
-        format!("{}Z", self.seconds)
+fn print_line(line: &str, resume: &mut Resume, out: &mut (dyn Write + Send)) {
+    if let Some((_, text)) = resume.fresh(line) {
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
     }
 }
 
@@ -284,38 +239,6 @@ fn newest(pods: &[Value]) -> Option<&Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_compare_to_the_nanosecond_whatever_their_digits() {
-        let a = Stamp::parse("2026-11-22T03:30:05.1Z").unwrap();
-        let b = Stamp::parse("2026-11-22T03:30:05.12Z").unwrap();
-        let c = Stamp::parse("2026-11-22T03:30:05Z").unwrap();
-        assert!(c < a && a < b);
-        assert_eq!(a.whole_seconds(), "2026-11-22T03:30:05Z");
-        assert_eq!(Stamp::parse("yesterday"), None);
-        assert_eq!(Stamp::parse("2026-11-22 03:30:05Z"), None);
-    }
-
-    #[test]
-    fn a_resumed_stream_prints_no_line_twice() {
-        let mut out = Vec::new();
-        let mut printed = None;
-        for line in [
-            "2026-11-22T03:30:05.100000000Z one",
-            "2026-11-22T03:30:05.200000000Z two",
-            // the next stream starts at the whole second again
-            "2026-11-22T03:30:05.100000000Z one",
-            "2026-11-22T03:30:05.200000000Z two",
-            "2026-11-22T03:30:06.000000001Z three",
-            "no timestamp",
-        ] {
-            print_line(line, &mut printed, &mut out);
-        }
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "one\ntwo\nthree\nno timestamp\n"
-        );
-    }
 
     #[test]
     fn the_driver_state_comes_from_its_own_container() {

@@ -23,6 +23,7 @@ mod diff;
 mod errors;
 pub(crate) mod fake;
 mod history;
+mod logs;
 mod roll;
 mod secrets;
 mod status;

@@ -78,6 +78,12 @@ pub struct State {
     pub driver: Driver,
     /// Objects created so far, for uids.
     pub created: usize,
+    /// The kubelet's logs of pods' containers: `pod/container` -> lines (RFC 3339 time, text).
+    pub logs: BTreeMap<String, Vec<(String, String)>>,
+    /// The logs of their instances before the last restart.
+    pub previous_logs: BTreeMap<String, Vec<(String, String)>>,
+    /// Containers (`pod/container`) that run on: a followed log stays open.
+    pub running_on: std::collections::BTreeSet<String>,
 }
 
 /// The fake's state and its HTTP server; the server stops when the last clone is dropped.

@@ -35,15 +35,22 @@ pub struct Driver {
 /// container has not started, then its lines with timestamps from `sinceTime` on; the stream
 /// stays open while the driver runs on.
 pub(super) fn log(shared: &Mutex<State>, seen: &Seen) -> Response<Body> {
-    let (_, query) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
+    let (path, query) = seen.uri.split_once('?').unwrap_or((&seen.uri, ""));
     let mut state = shared.lock().unwrap();
-    let reply = |code: u16, value: Value| {
-        Response::builder()
-            .status(code)
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())).boxed())
-            .unwrap()
-    };
+    let pod = path
+        .trim_end_matches("/log")
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let container = param(query, "container").unwrap_or("");
+    let key = format!("{pod}/{container}");
+    if state.logs.contains_key(&key) {
+        return container_log(&state, &key, query);
+    }
+    if !state.pods.iter().any(|p| p["metadata"]["name"] == pod) {
+        let (code, value) = status(404, &format!("pods \"{pod}\" not found"));
+        return reply(code.as_u16(), value);
+    }
     if state.driver.pending > 0 || state.driver.stuck.is_some() {
         let (code, value) = status(
             400,
@@ -77,6 +84,71 @@ pub(super) fn log(shared: &Mutex<State>, seen: &Seen) -> Response<Body> {
     let chunk = futures::stream::iter([Ok::<_, Infallible>(hyper::body::Frame::data(
         Bytes::from(text),
     ))]);
+    let body = match open {
+        true => BodyExt::boxed(http_body_util::StreamBody::new(
+            chunk.chain(futures::stream::pending()),
+        )),
+        false => BodyExt::boxed(http_body_util::StreamBody::new(chunk)),
+    };
+    Response::builder()
+        .status(200)
+        .header("content-type", "text/plain")
+        .body(body)
+        .unwrap()
+}
+
+fn reply(code: u16, value: Value) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(serde_json::to_vec(&value).unwrap())).boxed())
+        .unwrap()
+}
+
+/// A container's log as the kubelet serves it: the previous instance's when asked, only lines
+/// newer than `sinceSeconds` before the fake's clock (`NOW`) or than `sinceTime`, the last
+/// `tailLines`, timestamps when asked; followed, open while the container runs on.
+fn container_log(state: &State, key: &str, query: &str) -> Response<Body> {
+    const NOW: &str = "2026-11-22T04:00:00Z";
+    let previous = param(query, "previous") == Some("true");
+    let Some(lines) = (match previous {
+        true => state.previous_logs.get(key),
+        false => state.logs.get(key),
+    }) else {
+        let (code, value) = status(400, "previous terminated container not found");
+        return reply(code.as_u16(), value);
+    };
+    let second = |at: &str| -> i64 {
+        let hms = at.get(11..19).unwrap_or("00:00:00");
+        hms.split(':')
+            .fold(0, |acc, n| acc * 60 + n.parse::<i64>().unwrap_or(0))
+    };
+    let since_seconds: Option<i64> = param(query, "sinceSeconds").and_then(|s| s.parse().ok());
+    let since_time = param(query, "sinceTime").map(percent_decode);
+    let mut kept: Vec<&(String, String)> = lines
+        .iter()
+        .filter(|(at, _)| since_seconds.is_none_or(|s| second(at) >= second(NOW) - s))
+        .filter(|(at, _)| {
+            since_time
+                .as_ref()
+                .is_none_or(|s| at.get(..19) >= s.get(..19))
+        })
+        .collect();
+    if let Some(tail) = param(query, "tailLines").and_then(|n| n.parse::<usize>().ok()) {
+        kept = kept.split_off(kept.len().saturating_sub(tail));
+    }
+    let stamps = param(query, "timestamps") == Some("true");
+    let text: String = kept
+        .iter()
+        .map(|(at, line)| match stamps {
+            true => format!("{at} {line}\n"),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    let chunk = futures::stream::iter([Ok::<_, Infallible>(hyper::body::Frame::data(
+        Bytes::from(text),
+    ))]);
+    let open = param(query, "follow") == Some("true") && state.running_on.contains(key);
     let body = match open {
         true => BodyExt::boxed(http_body_util::StreamBody::new(
             chunk.chain(futures::stream::pending()),
