@@ -146,10 +146,19 @@ async fn wait_for_spark(
         // One --timeout for the roll and the wait together.
         opts.spent = started.elapsed();
         kube::wait(api, cluster, objects, opts, &Progress::new()).await?;
-        print(&format!(
-            "Spark master ALIVE with {} worker(s) in namespace {}\n",
-            spec.workers.replicas, spec.namespace
-        ))?;
+        let workers = &spec.workers;
+        let mut line = format!(
+            "Spark master ALIVE with {} worker(s) in namespace {}",
+            workers.expected(),
+            spec.namespace
+        );
+        if workers.scaled_on_demand() {
+            line.push_str(&format!(
+                " (KEDA adds workers as applications ask for cores, up to {})",
+                workers.autoscaling.max_replicas
+            ));
+        }
+        print(&(line + "\n"))?;
     }
     Ok(())
 }

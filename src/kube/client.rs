@@ -233,17 +233,20 @@ impl ApiServer {
                 object: object_id,
             },
             // A custom kind whose CustomResourceDefinition the cluster does not have.
-            KubeError::Api { code: 404, .. } if kind.custom => KubeError::Api {
-                action,
-                code: 404,
-                reason: "NotFound".into(),
-                message: format!(
-                    "the API server does not serve {} {}: install its \
-                         CustomResourceDefinition (for {}, the Prometheus Operator's), or turn \
-                         off what renders it (metrics.podMonitor)",
-                    kind.api_version, kind.kind, kind.group
-                ),
-            },
+            KubeError::Api { code: 404, .. } if kind.custom => {
+                let (installer, value) = crate::render::kinds::provider(kind);
+                KubeError::Api {
+                    action,
+                    code: 404,
+                    reason: "NotFound".into(),
+                    message: format!(
+                        "the API server does not serve {} {}: install its \
+                         CustomResourceDefinition (for {}, {installer}), or turn off what \
+                         renders it ({value})",
+                        kind.api_version, kind.kind, kind.group
+                    ),
+                }
+            }
             other => other,
         })
     }

@@ -21,6 +21,7 @@ mod pods;
 mod restarts;
 mod revisions;
 mod roll;
+mod scaler;
 mod status;
 mod submit;
 mod survey;

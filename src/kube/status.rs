@@ -299,6 +299,7 @@ async fn object_state(
             );
             (state, true)
         }
+        "ScaledObject" => super::scaler::scaled_object_state(api, &cluster.spec, live).await?,
         "CronJob" => {
             let schedule = str_at(live, "/spec/schedule").unwrap_or("?");
             let mut state = format!("schedule {schedule:?}");

@@ -137,15 +137,35 @@ kinds! {
 
 /// Kinds of CustomResourceDefinitions sparkup renders: no k8s-openapi type, so their names are
 /// written here, and their objects are checked for the shape every object has.
-static CUSTOM_KINDS: &[KindInfo] = &[KindInfo {
-    api_version: "monitoring.coreos.com/v1",
-    kind: "PodMonitor",
-    group: "monitoring.coreos.com",
-    plural: "podmonitors",
-    stage: 5,
-    custom: true,
-    check: custom_object,
-}];
+static CUSTOM_KINDS: &[KindInfo] = &[
+    KindInfo {
+        api_version: "monitoring.coreos.com/v1",
+        kind: "PodMonitor",
+        group: "monitoring.coreos.com",
+        plural: "podmonitors",
+        stage: 5,
+        custom: true,
+        check: custom_object,
+    },
+    KindInfo {
+        api_version: "keda.sh/v1alpha1",
+        kind: "ScaledObject",
+        group: "keda.sh",
+        plural: "scaledobjects",
+        stage: 5,
+        custom: true,
+        check: custom_object,
+    },
+];
+
+/// Who installs a custom kind's CustomResourceDefinition, and which value renders its objects:
+/// what to tell a user whose cluster does not serve it.
+pub(crate) fn provider(kind: &KindInfo) -> (&'static str, &'static str) {
+    match kind.kind {
+        "ScaledObject" => ("KEDA's", "workers.autoscaling.mode demand"),
+        _ => ("the Prometheus Operator's", "metrics.podMonitor"),
+    }
+}
 
 /// A custom object: a mapping with metadata and a `spec` mapping; its schema is the CRD's.
 fn custom_object(value: &Value) -> Result<Value, String> {

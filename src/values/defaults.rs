@@ -80,9 +80,18 @@ impl Default for ClusterSpec {
                 disruption_budget: true,
                 autoscaling: AutoscalingSpec {
                     enabled: false,
+                    mode: AutoscalingMode::Cpu,
                     min_replicas: 2,
                     max_replicas: 10,
                     target_cpu_utilization: 80,
+                    demand: DemandSpec {
+                        cores_per_application: None,
+                        polling_interval_seconds: 15,
+                        cooldown_period_seconds: 300,
+                        scale_down_stabilization_seconds: 300,
+                        keda_namespace: "keda".into(),
+                        insecure_skip_verify: false,
+                    },
                 },
                 node_selector: BTreeMap::new(),
                 tolerations: Vec::new(),

@@ -197,7 +197,7 @@ pub(crate) fn capacity(spec: &ClusterSpec, sizing: &Sizing, extra_workers: u32) 
     Capacity {
         worker_cores: sizing.worker_cores,
         worker_memory_mib: sizing.worker_memory_mib,
-        workers: u64::from(spec.workers.replicas) + u64::from(extra_workers),
+        workers: u64::from(spec.workers.most()) + u64::from(extra_workers),
     }
 }
 

@@ -439,7 +439,8 @@ pub struct WorkerSpec {
     /// A PodDisruptionBudget that lets a node drain take at most one worker at a time (rendered
     /// with two workers or more).
     pub disruption_budget: bool,
-    /// A HorizontalPodAutoscaler on the workers' CPU; sparkup then leaves `replicas` to it.
+    /// An autoscaler on the workers: a HorizontalPodAutoscaler on their CPU, or KEDA on the
+    /// applications the master holds (`mode: demand`); sparkup then leaves `replicas` to it.
     pub autoscaling: AutoscalingSpec,
     pub node_selector: BTreeMap<String, String>,
     pub tolerations: Vec<Toleration>,
@@ -497,16 +498,76 @@ impl WorkerSpec {
             false => self.replicas,
         }
     }
+
+    /// How many workers the cluster may have: `replicas`, or the autoscaler's maximum.
+    pub fn most(&self) -> u32 {
+        match self.autoscaling.enabled {
+            true => self.autoscaling.max_replicas,
+            false => self.replicas,
+        }
+    }
+
+    /// KEDA scales the workers on the applications the master holds.
+    pub fn scaled_on_demand(&self) -> bool {
+        self.autoscaling.enabled && self.autoscaling.mode == AutoscalingMode::Demand
+    }
+}
+
+/// Spark's cap on the cores of one application.
+pub(crate) const CORES_MAX: &str = "spark.cores.max";
+
+impl ClusterSpec {
+    /// The cores one application asks for, as demand scaling counts them:
+    /// `workers.autoscaling.demand.coresPerApplication`, or `sparkConf.spark.cores.max`.
+    pub(crate) fn cores_per_application(&self) -> Option<u32> {
+        let demand = &self.workers.autoscaling.demand;
+        demand.cores_per_application.or_else(|| {
+            let max = self.spark_conf.get(CORES_MAX)?;
+            max.trim().parse().ok().filter(|n| *n > 0)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AutoscalingSpec {
     pub enabled: bool,
+    /// `cpu`: a HorizontalPodAutoscaler on the workers' CPU use; `demand`: a KEDA ScaledObject
+    /// on the cores the master's applications ask for.
+    pub mode: AutoscalingMode,
+    /// The fewest workers; with `demand`, 0 lets the workers go when no application runs.
     pub min_replicas: u32,
     pub max_replicas: u32,
-    /// Average CPU use, percent of the workers' CPU requests, the autoscaler aims for.
+    /// `cpu`: average CPU use, percent of the workers' CPU requests, the autoscaler aims for.
     pub target_cpu_utilization: u32,
+    /// `demand`: how KEDA reads the master and how fast workers come and go.
+    pub demand: DemandSpec,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoscalingMode {
+    Cpu,
+    Demand,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DemandSpec {
+    /// Cores one application asks for; by default `sparkConf.spark.cores.max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_per_application: Option<u32>,
+    /// How often KEDA reads the master's `/json/`, in seconds.
+    pub polling_interval_seconds: u32,
+    /// How long after the last application KEDA waits before the last workers go, in seconds.
+    pub cooldown_period_seconds: u32,
+    /// How long the wanted number of workers must stay lower before a worker goes, in seconds.
+    pub scale_down_stabilization_seconds: u32,
+    /// The namespace KEDA's operator runs in: the master's NetworkPolicy lets it read the UI.
+    pub keda_namespace: String,
+    /// With HTTPS UIs: KEDA does not verify the master's certificate (one that does not name
+    /// the master's Service).
+    pub insecure_skip_verify: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,7 @@
 //! Every profile, and variants that reach every template branch, validated against the official
-//! Kubernetes JSON schemas with `kubernetes-validate --strict` (unknown fields fail).
+//! Kubernetes JSON schemas with `kubernetes-validate --strict` (unknown fields fail), and every
+//! KEDA ScaledObject against KEDA's CRD schema (`fixtures/crds/`, from KEDA's release), strict
+//! too, with `check-jsonschema`.
 //!
 //! Needs `kubernetes-validate` from PyPI on PATH; `.ci/run` installs it. Ignored by a plain
 //! `cargo test`, run by the README's test command.
@@ -7,7 +9,7 @@
 use std::process::Command;
 
 /// Values files that reach template branches no profile does.
-const VALID_FIXTURES: &[&str] = &["secrets", "jobs", "exposure", "pods", "tls"];
+const VALID_FIXTURES: &[&str] = &["secrets", "jobs", "exposure", "pods", "tls", "demand"];
 
 /// The API version the manifests target, as k8s-openapi's `v1_33` feature does.
 const KUBERNETES_VERSION: &str = "1.33.0";
@@ -23,6 +25,12 @@ fn validate(name: &str, args: &[&str]) {
         .unwrap()
         .map(|e| e.unwrap().path().to_string_lossy().into_owned())
         .filter(|p| !p.ends_with("kustomization.yaml"))
+        // KEDA's kinds are no Kubernetes kinds: their CRD's schema checks them (below).
+        .filter(|p| {
+            !std::fs::read_to_string(p)
+                .unwrap()
+                .contains("apiVersion: keda.sh/")
+        })
         .collect();
     files.sort();
     let out = Command::new("kubernetes-validate")
@@ -144,6 +152,105 @@ fn every_template_branch_passes_strict_schema_validation() {
             "annotations.owner=data-platform@example.com",
         ],
     );
+}
+
+/// Every ScaledObject sparkup renders, checked against KEDA's CRD schema made strict: an object
+/// schema that lists its properties takes no other key, as the API server's strict field
+/// validation refuses unknown fields. A broken copy must fail, so the check is not vacuous.
+#[test]
+#[ignore = "needs check-jsonschema; run by the README's test command"]
+fn every_scaled_object_passes_kedas_crd_schema() {
+    let dir = crate::common::scratch("keda-schema");
+    let crd_text = std::fs::read_to_string("tests/suite/fixtures/crds/keda.sh_scaledobjects.yaml")
+        .expect("KEDA's ScaledObject CRD");
+    let crd: serde_json::Value = serde_saphyr::from_str(&crd_text).unwrap();
+    let mut schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone();
+    strict(&mut schema);
+    let schema_file = dir.join("scaledobject.schema.json");
+    std::fs::write(&schema_file, schema.to_string()).unwrap();
+
+    let demand = "tests/suite/fixtures/valid/demand.yaml";
+    let cases: [(&str, Vec<&str>); 3] = [
+        ("demand", vec!["-f", demand]),
+        (
+            "replication-controller",
+            vec!["-f", demand, "--set", "workers.kind=ReplicationController"],
+        ),
+        (
+            "tls",
+            vec![
+                "-f",
+                demand,
+                "-f",
+                "tests/suite/fixtures/valid/tls.yaml",
+                "--set",
+                "workers.autoscaling.demand.insecureSkipVerify=true",
+            ],
+        ),
+    ];
+    let mut files = Vec::new();
+    for (name, values) in cases {
+        let mut args = vec!["render", "-o", "json"];
+        args.extend(values);
+        let run = crate::common::sparkup(&args);
+        assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
+        let list: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let scaled: Vec<&serde_json::Value> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["kind"] == "ScaledObject")
+            .collect();
+        assert_eq!(scaled.len(), 1, "{name}");
+        let file = dir.join(format!("{name}.json"));
+        std::fs::write(&file, scaled[0].to_string()).unwrap();
+        files.push(file);
+    }
+    let check = |files: &[std::path::PathBuf]| {
+        Command::new("check-jsonschema")
+            .arg("--schemafile")
+            .arg(&schema_file)
+            .args(files)
+            .output()
+            .expect("check-jsonschema on PATH (pip install check-jsonschema)")
+    };
+    let out = check(&files);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut broken: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&files[0]).unwrap()).unwrap();
+    broken["spec"]["advanced"]["scalingModifier"] = serde_json::json!({"formula": "apps"});
+    let broken_file = dir.join("broken.json");
+    std::fs::write(&broken_file, broken.to_string()).unwrap();
+    assert!(
+        !check(&[broken_file]).status.success(),
+        "a misspelt key must fail"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Closes every object schema that lists its properties and does not keep unknown fields.
+fn strict(schema: &mut serde_json::Value) {
+    let Some(map) = schema.as_object_mut() else {
+        return;
+    };
+    let open = map.contains_key("additionalProperties")
+        || map.get("x-kubernetes-preserve-unknown-fields") == Some(&serde_json::json!(true));
+    if map.contains_key("properties") && !open {
+        map.insert("additionalProperties".into(), serde_json::json!(false));
+    }
+    if let Some(properties) = map.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        properties.values_mut().for_each(strict);
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(child) = map.get_mut(key) {
+            strict(child);
+        }
+    }
 }
 
 /// Every profile's compose file, checked against the Compose specification.

@@ -155,7 +155,7 @@ impl<'a> Context<'a> {
             workloads,
             jobs,
             submitter: spec.rbac.submitter.then(|| submitter_name(spec)),
-            scaling: scaling::scaling(spec),
+            scaling: scaling::scaling(cluster),
             network_policy: spec
                 .network_policy
                 .enabled

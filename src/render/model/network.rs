@@ -19,6 +19,16 @@ pub(crate) struct NetworkPolicy<'a> {
     /// UI and client ports by number, across every role.
     pub ui_ports: Vec<u16>,
     pub ui_from: &'a [k8s_openapi::api::networking::v1::NetworkPolicyPeer],
+    /// With demand scaling: KEDA's namespace, whose operator reads the master's UI port.
+    pub keda: Option<KedaPeer>,
+}
+
+/// The master's pods, their UI port, and the namespace KEDA's operator runs in.
+#[derive(Debug, Serialize)]
+pub(crate) struct KedaPeer {
+    pub master: BTreeMap<String, String>,
+    pub port: u16,
+    pub namespace: String,
 }
 
 pub(crate) fn network_policy(spec: &ClusterSpec) -> NetworkPolicy<'_> {
@@ -43,6 +53,11 @@ pub(crate) fn network_policy(spec: &ClusterSpec) -> NetworkPolicy<'_> {
         instance: labels::instance_selector(&spec.name),
         ui_ports,
         ui_from: &spec.network_policy.ui_from,
+        keda: spec.workers.scaled_on_demand().then(|| KedaPeer {
+            master: Component::Master.selector(&spec.name),
+            port: spec.master.ports.http,
+            namespace: spec.workers.autoscaling.demand.keda_namespace.clone(),
+        }),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The master's and the workers' pods: resources, ports, scheduling, the autoscaler.
 
 use super::*;
+use crate::values::spec::AutoscalingMode;
 
 pub(super) fn check_roles(spec: &ClusterSpec, tree: &Value, r: &mut Report) {
     let master = &spec.master;
@@ -57,30 +58,40 @@ pub(super) fn check_roles(spec: &ClusterSpec, tree: &Value, r: &mut Report) {
     }
 }
 
-/// The autoscaler's bounds and target, and the CPU request it measures against.
+/// The autoscaler's bounds, and what its mode measures: the CPU request, or the cores an
+/// application asks for.
 fn check_autoscaling(spec: &ClusterSpec, r: &mut Report) {
     let workers = &spec.workers;
     let auto = &workers.autoscaling;
     if !auto.enabled {
         return;
     }
-    if auto.min_replicas < 1 || auto.min_replicas > MAX_REPLICAS {
+    let demand = auto.mode == AutoscalingMode::Demand;
+    // Only KEDA takes a workload to zero and back: an HPA's minimum is 1.
+    let fewest = u32::from(!demand);
+    if auto.min_replicas < fewest || auto.min_replicas > MAX_REPLICAS {
         r.number(
             "workers.autoscaling.minReplicas",
             auto.min_replicas,
-            format!("an integer from 1 to {MAX_REPLICAS}"),
+            format!("an integer from {fewest} to {MAX_REPLICAS}"),
         );
     }
-    if auto.max_replicas < auto.min_replicas || auto.max_replicas > MAX_REPLICAS {
+    let least_max = auto.min_replicas.max(1);
+    if auto.max_replicas < least_max || auto.max_replicas > MAX_REPLICAS {
         r.number(
             "workers.autoscaling.maxReplicas",
             auto.max_replicas,
-            format!(
-                "an integer from minReplicas ({}) to {MAX_REPLICAS}",
-                auto.min_replicas
-            ),
+            format!("an integer from {least_max} (minReplicas, at least 1) to {MAX_REPLICAS}"),
         );
     }
+    match demand {
+        true => check_demand(spec, r),
+        false => check_cpu_autoscaling(spec, r),
+    }
+}
+
+fn check_cpu_autoscaling(spec: &ClusterSpec, r: &mut Report) {
+    let auto = &spec.workers.autoscaling;
     if !(1..=100).contains(&auto.target_cpu_utilization) {
         r.number(
             "workers.autoscaling.targetCpuUtilization",
@@ -88,10 +99,56 @@ fn check_autoscaling(spec: &ClusterSpec, r: &mut Report) {
             "a percentage of the workers' CPU requests from 1 to 100",
         );
     }
-    if workers.resources.requests.cpu.is_none() {
+    if spec.workers.resources.requests.cpu.is_none() {
         r.0.push(ValueError::new(
             "workers.resources.requests.cpu",
             "missing: the autoscaler measures CPU use against the workers' CPU request",
+        ));
+    }
+}
+
+/// KEDA's timings, its namespace, and the cores one application asks for, without which demand
+/// has no bound.
+fn check_demand(spec: &ClusterSpec, r: &mut Report) {
+    let demand = &spec.workers.autoscaling.demand;
+    let at = |field: &str| format!("workers.autoscaling.demand.{field}");
+    for (field, value, max) in [
+        (
+            "pollingIntervalSeconds",
+            demand.polling_interval_seconds,
+            3600,
+        ),
+        (
+            "cooldownPeriodSeconds",
+            demand.cooldown_period_seconds,
+            86400,
+        ),
+        (
+            "scaleDownStabilizationSeconds",
+            demand.scale_down_stabilization_seconds,
+            3600,
+        ),
+    ] {
+        let least = u32::from(field == "pollingIntervalSeconds");
+        if !(least..=max).contains(&value) {
+            r.number(at(field), value, format!("seconds from {least} to {max}"));
+        }
+    }
+    if !is_dns1123_label(&demand.keda_namespace) {
+        r.invalid(
+            at("kedaNamespace"),
+            &demand.keda_namespace,
+            "the namespace KEDA's operator runs in, such as keda",
+        );
+    }
+    if demand.cores_per_application == Some(0) {
+        r.number(at("coresPerApplication"), 0, "an integer of 1 or more");
+    } else if spec.cores_per_application().is_none() {
+        r.0.push(ValueError::new(
+            at("coresPerApplication"),
+            "missing: demand scaling counts the cores each application asks for, and an \
+             application without spark.cores.max takes every core of every worker; set \
+             sparkConf.spark.cores.max (which every application then gets) or this",
         ));
     }
 }

@@ -155,20 +155,51 @@ async fn a_server_that_does_not_answer_times_out() {
 /// says so, from diff and apply alike, and listing the missing kind is no error.
 #[tokio::test]
 async fn a_pod_monitor_without_its_crd_is_a_clear_error() {
+    without_its_crd(
+        "/apis/monitoring.coreos.com/v1/namespaces/default/podmonitors",
+        "PodMonitor/spark-master",
+        &["metrics.enabled=true", "metrics.podMonitor=true"],
+        "the API server does not serve monitoring.coreos.com/v1 PodMonitor: install its \
+         CustomResourceDefinition (for monitoring.coreos.com, the Prometheus Operator's), or \
+         turn off what renders it (metrics.podMonitor)",
+    )
+    .await;
+}
+
+/// Demand scaling needs KEDA's CRD, and says so as the PodMonitor does.
+#[tokio::test]
+async fn a_scaled_object_without_its_crd_is_a_clear_error() {
+    without_its_crd(
+        "/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects",
+        "ScaledObject/spark-worker",
+        &[
+            "workers.autoscaling.enabled=true",
+            "workers.autoscaling.mode=demand",
+            "sparkConf.spark.cores.max=2",
+        ],
+        "the API server does not serve keda.sh/v1alpha1 ScaledObject: install its \
+         CustomResourceDefinition (for keda.sh, KEDA's), or turn off what renders it \
+         (workers.autoscaling.mode demand)",
+    )
+    .await;
+}
+
+async fn without_its_crd(collection: &str, id: &str, sets: &[&str], expected: &str) {
     let fake = Fake::new().with_namespace("default");
     let api = fake.api().await;
-    let monitors = "/apis/monitoring.coreos.com/v1/namespaces/default/podmonitors";
     let missing = "the server could not find the requested resource";
-    for name in ["spark-master", "spark-worker"] {
-        fake.fail(Method::PATCH, &format!("{monitors}/{name}"), 404, missing);
-        fake.fail(Method::GET, &format!("{monitors}/{name}"), 404, missing);
+    let (cluster, objects) = objects("dev", sets);
+    let name = id.split_once('/').unwrap().1;
+    assert!(objects.iter().any(|o| o.id() == id));
+    for object in objects
+        .iter()
+        .filter(|o| o.id().starts_with(id.split('/').next().unwrap()))
+    {
+        let path = format!("{collection}/{}", object.id().split_once('/').unwrap().1);
+        fake.fail(Method::PATCH, &path, 404, missing);
+        fake.fail(Method::GET, &path, 404, missing);
     }
-    fake.fail(Method::GET, monitors, 404, missing);
-    let (cluster, objects) = objects("dev", &["metrics.enabled=true", "metrics.podMonitor=true"]);
-    assert!(objects.iter().any(|o| o.id() == "PodMonitor/spark-master"));
-    let expected = "the API server does not serve monitoring.coreos.com/v1 PodMonitor: install its \
-                    CustomResourceDefinition (for monitoring.coreos.com, the Prometheus \
-                    Operator's), or turn off what renders it (metrics.podMonitor)";
+    fake.fail(Method::GET, collection, 404, missing);
     let err = bounded(k8s::plan(&api, &cluster.spec, &objects, Default::default()))
         .await
         .unwrap_err();
@@ -179,10 +210,17 @@ async fn a_pod_monitor_without_its_crd_is_a_clear_error() {
     assert!(err.to_string().contains(expected), "{err}");
     assert!(
         err.to_string()
-            .starts_with("cannot dry-run apply PodMonitor/spark-master: 404"),
+            .starts_with(&format!("cannot dry-run apply {id}: 404")),
         "{err}"
     );
     assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert!(
+        !fake
+            .state()
+            .objects
+            .keys()
+            .any(|p| p.ends_with(name) && p.starts_with(collection))
+    );
 }
 
 /// A refusal on the last stage, after the configuration and the workloads that would change:

@@ -156,3 +156,57 @@ async fn status_reads_an_https_master_and_names_https_urls() {
         "{seen:?}"
     );
 }
+
+/// With demand scaling, status shows what KEDA read (the cores the applications want), and the
+/// workers its HPA has and wants; a ScaledObject KEDA has not taken yet is not healthy.
+#[tokio::test]
+async fn status_shows_the_demand_scaler() {
+    let sets = [
+        "workers.autoscaling.enabled=true",
+        "workers.autoscaling.mode=demand",
+        "workers.autoscaling.minReplicas=0",
+        "workers.autoscaling.maxReplicas=6",
+        "sparkConf.spark.cores.max=4",
+    ];
+    let (fake, api, cluster, objects) = applied("dev", &sets).await;
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 2, "workers": [],
+        "activeapps": [{"name": "a", "state": "RUNNING"}, {"name": "b", "state": "WAITING"}]}));
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    let table = report.to_string();
+    assert!(!report.healthy, "{table}");
+    assert!(
+        table.contains(
+            "not ready: KEDA has not taken it yet (is KEDA's operator running?) (min 0, max 6)"
+        ),
+        "{table}"
+    );
+
+    // What KEDA's operator writes, and the HPA it creates: 2 applications of 4 cores wanted,
+    // 2 workers of 1 core now, so the HPA's average is 4 per worker and it wants 6 (its max).
+    {
+        let mut state = fake.state();
+        let scaled = "/apis/keda.sh/v1alpha1/namespaces/default/scaledobjects/spark-worker";
+        state.objects.get_mut(scaled).unwrap()["status"] = json!({
+            "hpaName": "keda-hpa-spark-worker",
+            "conditions": [{"type": "Ready", "status": "True"}, {"type": "Active", "status": "True"}]});
+        state.objects.insert(
+            "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/keda-hpa-spark-worker".into(),
+            json!({"kind": "HorizontalPodAutoscaler", "metadata": {"name": "keda-hpa-spark-worker"},
+                "status": {"currentReplicas": 2, "desiredReplicas": 6, "currentMetrics": [{"type": "External",
+                    "external": {"metric": {"name": "composite-metric"}, "current": {"averageValue": "4"}}}]}}),
+        );
+    }
+    let report = bounded(k8s::status(&api, &cluster, &objects))
+        .await
+        .unwrap();
+    let table = report.to_string();
+    assert!(report.healthy, "{table}");
+    assert!(
+        table.contains(
+            "active, read 8 core(s) wanted (2 application(s) × 4), 2 worker(s) now, wants 6 (min 0, max 6)"
+        ),
+        "{table}"
+    );
+}
