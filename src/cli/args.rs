@@ -55,9 +55,13 @@ pub struct RenderArgs {
 pub struct ComposeArgs {
     #[command(flatten)]
     pub values: ValuesArgs,
-    /// Write the compose file here instead of stdout
-    #[arg(long, short = 'o', value_name = "FILE")]
+    /// Write the compose file here instead of stdout (inline configs: docker compose 2.23+)
+    #[arg(long, short = 'o', value_name = "FILE", conflicts_with = "output_dir")]
     pub output: Option<PathBuf>,
+    /// Write DIR/compose.yaml and the files it mounts (DIR/config/), for any docker-compose
+    /// (1.29 too); overwrites those files, removes nothing
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
     /// Use DIR/compose.yml instead of the built-in compose template
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

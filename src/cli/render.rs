@@ -1,6 +1,6 @@
 //! The commands that need no cluster: render, compose, values.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
@@ -41,10 +41,11 @@ pub(super) fn compose_command(args: &ComposeArgs) -> anyhow::Result<ExitCode> {
     let opts = RenderOptions {
         templates: args.templates.clone(),
     };
-    let compose = render::compose(&cluster, &opts)?;
-    for warning in &compose.warnings {
-        eprintln!("warning: {warning}");
+    if let Some(dir) = &args.output_dir {
+        return compose_dir_command(&cluster, &opts, dir);
     }
+    let compose = render::compose(&cluster, &opts)?;
+    warn(&compose.warnings);
     let text = compose.text;
     match &args.output {
         Some(path) => {
@@ -52,6 +53,30 @@ pub(super) fn compose_command(args: &ComposeArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         None => print(&text),
+    }
+}
+
+/// `compose --output-dir`: the folder, and how to start it.
+fn compose_dir_command(
+    cluster: &Cluster,
+    opts: &RenderOptions,
+    dir: &Path,
+) -> anyhow::Result<ExitCode> {
+    let project = render::compose_dir(cluster, opts)?;
+    warn(&project.warnings);
+    let written = render::write_compose_dir(dir, &project)?;
+    eprintln!(
+        "wrote {} to {}; start it with: docker-compose -f {} up -d",
+        written.join(", "),
+        dir.display(),
+        dir.join(render::COMPOSE_FILE).display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn warn(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
     }
 }
 

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::RenderOptions;
+use super::compose_dir::{self, ComposeDir};
 use super::compose_pods::{self, ComposeExtras};
 use super::model::Context;
 use super::model::component::{Component, DRIVER_INTERNAL_PORTS};
@@ -139,6 +140,42 @@ impl FromHost {
 /// Renders the compose file, checks that it is a YAML mapping with services, escapes `$`, and
 /// re-serializes it so its layout does not depend on the template's.
 pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, Error> {
+    document(cluster, opts)?.finish()
+}
+
+/// The folder form: `compose.yaml` with the inline configs as files beside it, which any
+/// docker-compose reads (see `compose_dir`).
+pub(crate) fn build_dir(cluster: &Cluster, opts: &RenderOptions) -> Result<ComposeDir, Error> {
+    let mut document = document(cluster, opts)?;
+    // Before the `$` escaping: the files are read by bash and Spark, not interpolated by compose.
+    let files = compose_dir::mount_configs(&mut document.doc, &mut document.warnings)?;
+    let compose = document.finish()?;
+    Ok(ComposeDir::new(compose, files))
+}
+
+/// The rendered and checked compose document, before compose's `$` escaping.
+struct Document {
+    doc: Value,
+    /// Each service's variables from Secrets.
+    from_host: Vec<(String, Vec<FromHost>)>,
+    warnings: Vec<String>,
+}
+
+impl Document {
+    /// Escapes every `$`, takes the Secrets' variables from compose's environment, and writes
+    /// the YAML.
+    fn finish(mut self) -> Result<Compose, Error> {
+        escape_dollars(&mut self.doc);
+        secrets_from_host(&mut self.doc, &self.from_host, &mut self.warnings);
+        Ok(Compose {
+            text: super::output::to_yaml(&self.doc)?,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// Renders the template and checks that it is one YAML mapping with services.
+fn document(cluster: &Cluster, opts: &RenderOptions) -> Result<Document, Error> {
     let mut warnings = Vec::new();
     // Compose has no Secret to mount the keystores from: the local cluster runs without TLS.
     let plain;
@@ -170,21 +207,17 @@ pub(crate) fn build(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, 
     let origin = "compose file";
     let mut docs: Vec<Value> = crate::values::parse_yaml(&text)
         .map_err(|e| Error::manifest(origin, format!("not valid YAML: {e}")))?;
-    let mut doc = match (docs.pop(), docs.is_empty()) {
-        (Some(doc), true) if doc.get("services").is_some_and(|s| s.is_object()) => doc,
-        _ => {
-            return Err(Error::manifest(
-                origin,
-                "expected one mapping with `services`",
-            ));
-        }
-    };
-    escape_dollars(&mut doc);
-    secrets_from_host(&mut doc, &from_host, &mut warnings);
-    Ok(Compose {
-        text: super::output::to_yaml(&doc)?,
-        warnings,
-    })
+    match (docs.pop(), docs.is_empty()) {
+        (Some(doc), true) if doc.get("services").is_some_and(|s| s.is_object()) => Ok(Document {
+            doc,
+            from_host,
+            warnings,
+        }),
+        _ => Err(Error::manifest(
+            origin,
+            "expected one mapping with `services`",
+        )),
+    }
 }
 
 /// Each service's variables from Secrets, taken from compose's own environment (the one value

@@ -1,10 +1,12 @@
 //! From a validated cluster to Kubernetes objects, or to a docker-compose file.
 //!
 //! Pure: the spec and the templates go in, typed, labelled, ordered objects come out
-//! ([`render`]), or the compose file ([`compose`]); [`format_all`] and [`write_dir`] print them.
+//! ([`render`]), or the compose file ([`compose`], or [`compose_dir`] for a folder any
+//! docker-compose runs); [`format_all`], [`write_dir`] and [`write_compose_dir`] print them.
 //! The only I/O is reading a user's `--templates` folder and writing `--output-dir`.
 
 pub(crate) mod compose;
+mod compose_dir;
 mod compose_pods;
 pub(crate) mod kinds;
 pub(crate) mod labels;
@@ -23,6 +25,7 @@ use crate::error::Error;
 use crate::values::Cluster;
 use crate::values::spec::JobSpec;
 pub use compose::Compose;
+pub use compose_dir::{COMPOSE_FILE, ComposeDir, DirFile, write_compose_dir};
 pub use manifests::Object;
 pub use model::Component;
 pub use output::{Format, format_all, to_yaml, write_dir};
@@ -85,6 +88,12 @@ pub fn job_run(cluster: &Cluster, opts: &RenderOptions, run: &JobRun) -> Result<
 /// The same cluster as a docker-compose file, with what compose could not express.
 pub fn compose(cluster: &Cluster, opts: &RenderOptions) -> Result<Compose, Error> {
     compose::build(cluster, opts)
+}
+
+/// The same cluster as a folder: `compose.yaml` and the files it mounts instead of inline
+/// configs, which docker-compose 1.29 runs as well as docker compose v2.
+pub fn compose_dir(cluster: &Cluster, opts: &RenderOptions) -> Result<ComposeDir, Error> {
+    compose::build_dir(cluster, opts)
 }
 
 #[cfg(test)]

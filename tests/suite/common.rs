@@ -93,6 +93,30 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Every file under `dir`, one a line: its path relative to `dir` and its mode (`0644`), sorted.
+pub fn folder_listing(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let mut lines = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(dir).unwrap().display();
+            lines.push(format!(
+                "{relative} {:04o}",
+                meta.permissions().mode() & 0o7777
+            ));
+        }
+    }
+    lines.sort();
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}
+
 /// The strings of a JSON array (a container's `args`, a compose service's `ports`); none if it
 /// is no array.
 pub fn strings(value: &Value) -> Vec<String> {

@@ -1,6 +1,6 @@
 //! Golden tests: every profile's render and values, and the error text of every invalid fixture.
 
-use crate::common::{assert_rejected, sparkup, sparkup_in};
+use crate::common::{assert_rejected, folder_listing, scratch, sparkup, sparkup_in};
 
 /// Snapshots `sparkup COMMAND --profile P` for every built-in profile as `COMMAND-P`.
 fn snapshot_every_profile(command: &str) {
@@ -41,6 +41,38 @@ fn every_valid_fixture_renders_and_composes_to_its_snapshots() {
             insta::assert_snapshot!(format!("{command}-values-{stem}"), run.stdout);
         }
     });
+}
+
+/// `compose --output-dir` for a profile and for the fixtures with authentication and `secretConf`
+/// (no value in any file) and with metrics (a third mounted file): each file with its mode,
+/// then `compose.yaml`. The mounted files are the single file's inline configs (checked in
+/// `compose_dir`), so they are not repeated here.
+#[test]
+fn compose_folders_match_their_snapshots() {
+    let cases: [(&str, &[&str]); 3] = [
+        ("dev", &["--profile", "dev"]),
+        (
+            "secrets",
+            &["-f", "tests/suite/fixtures/valid/secrets.yaml"],
+        ),
+        (
+            "monitoring",
+            &["-f", "tests/suite/fixtures/valid/monitoring.yaml"],
+        ),
+    ];
+    for (name, values) in cases {
+        let dir = scratch(&format!("compose-dir-{name}"));
+        let out = dir.to_str().expect("scratch path");
+        let mut args = vec!["compose", "--output-dir", out];
+        args.extend(values);
+        let run = sparkup(&args);
+        assert_eq!(run.code, Some(0), "{name}: {}", run.stderr);
+        let mut report = folder_listing(&dir);
+        report.push('\n');
+        report.push_str(&std::fs::read_to_string(dir.join("compose.yaml")).unwrap());
+        insta::assert_snapshot!(format!("compose-dir-{name}"), report);
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
 
 #[test]

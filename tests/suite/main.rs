@@ -3,6 +3,7 @@
 //! | module | what it checks | needs |
 //! | --- | --- | --- |
 //! | `cli` | exit codes, output forms, folders, user templates | nothing |
+//! | `compose_dir` | `compose --output-dir`: the single file's project with its configs as mounted files; modes, reruns, errors; docker-compose 1.29 and the Compose specification read every folder | nothing; `docker-compose`, `check-jsonschema` (ignored tests) |
 //! | `golden` | every profile's render, compose and values; every invalid fixture's message | nothing |
 //! | `restarts` | which pod templates each kind of change alters: the restart table | nothing |
 //! | `injection` | no value can change the structure of the output | nothing |
@@ -18,6 +19,7 @@
 mod cli;
 mod cluster;
 mod common;
+mod compose_dir;
 mod containers;
 mod e2e;
 mod golden;
