@@ -10,11 +10,12 @@
 //! | `cluster` | apply, diff, wait, roll, status, delete, submit and ui (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
 //! | `security` | every rendered pod template against the restricted Pod Security Standard | nothing |
 //! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
-//! | `schema` | every render against the official Kubernetes schemas | `kubernetes-validate` (ignored tests) |
+//! | `schema` | every render against the official Kubernetes schemas; every compose file against the Compose specification | `kubernetes-validate`, `check-jsonschema` (ignored tests) |
 //! | `e2e` | a real Spark cluster from the rendered manifests: daemons, jobs with extra workers, the history and Connect servers | root, iproute2, iptables, curl, Java 17, pyspark with its Connect client (ignored tests) |
-//! | `containers` | the compose file run by a real Docker engine, two image layouts | root, docker.io, debootstrap, Java 17, pyspark (ignored test) |
+//! | `containers` | the compose folder run by docker-compose in a real Docker engine, two image layouts | root, docker.io, docker-compose, debootstrap, Java 17, pyspark (ignored test) |
 //!
-//! `cargo test` runs what needs nothing; `cargo test -- --include-ignored` runs everything.
+//! `cargo test` runs what needs nothing but Rust (and bash); `cargo test -- --include-ignored`
+//! runs everything, and `.ci/run` installs what that needs on Debian first.
 
 mod cli;
 mod cluster;
