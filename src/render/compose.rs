@@ -5,7 +5,9 @@
 //! one service per daemon, published ports that never collide, bound to `compose.publishAddress`
 //! (loopback unless asked), and the environment without the downward API (the launcher falls back
 //! to the container's own address). What compose cannot express is a warning, never a silent
-//! drop. Compose interpolates `$VAR` in every value, so every `$` is written as `$$`.
+//! drop. Compose interpolates `$VAR` in every value, so every `$` is written as `$$`. The
+//! configuration files travel as inline configs; `compose_dir` turns them into files beside the
+//! compose file for the compose versions that cannot read inline configs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
