@@ -63,9 +63,9 @@ fn the_binary_forwards_a_ui_to_localhost() {
             "{answer}"
         );
     });
-    // Ctrl-C stops it.
-    let _ = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+    // Ctrl-C stops it (bash's own kill: procps' is not on every machine).
+    let _ = std::process::Command::new("bash")
+        .args(["-c", "kill -INT \"$1\"", "kill", &child.id().to_string()])
         .status();
     let status = child.wait().unwrap();
     result.unwrap();
