@@ -15,10 +15,11 @@ use k8s_openapi::api::core::v1::{
     Container, ContainerPort, HostAlias, Lifecycle, PodDNSConfig, TopologySpreadConstraint, Volume,
     VolumeMount,
 };
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One layer of pod settings: `pod`, or a role's `pod`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct PodValues {
     /// Volumes added to the pod, mounted with `extraVolumeMounts`.
@@ -34,20 +35,25 @@ pub struct PodValues {
     /// with `restartPolicy: Always`, Kubernetes 1.29 or later), started first and stopped last.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sidecars: Option<Vec<Container>>,
+    /// The pods' PriorityClass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority_class_name: Option<String>,
     /// How the pods spread over nodes or zones; workers get one by default (see `workers`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topology_spread_constraints: Option<Vec<TopologySpreadConstraint>>,
+    /// The scheduler that places the pods.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduler_name: Option<String>,
     /// Lines added to the pod's `/etc/hosts`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host_aliases: Option<Vec<HostAlias>>,
+    /// The pods' RuntimeClass.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runtime_class_name: Option<String>,
+    /// Name servers, search domains and resolver options added to the cluster's DNS.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_config: Option<PodDNSConfig>,
+    /// The pods' ServiceAccount, over the top-level `serviceAccountName`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<String>,
     /// Ports of sparkup's container besides its own (an agent's, a JMX exporter's).
@@ -65,7 +71,7 @@ pub struct PodValues {
 }
 
 /// The timings of each of sparkup's probes.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ProbeOverrides {
     #[serde(skip_serializing_if = "ProbeTiming::is_empty")]
@@ -77,17 +83,22 @@ pub struct ProbeOverrides {
 }
 
 /// A probe's timing fields, as the Kubernetes API names them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ProbeTiming {
+    /// Seconds after the container starts before the first probe.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub initial_delay_seconds: Option<u32>,
+    /// Seconds between probes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period_seconds: Option<u32>,
+    /// Seconds a probe may take.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeout_seconds: Option<u32>,
+    /// Successes in a row that count as passing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub success_threshold: Option<u32>,
+    /// Failures in a row that count as failing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_threshold: Option<u32>,
 }

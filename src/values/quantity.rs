@@ -195,6 +195,29 @@ impl<'de> Deserialize<'de> for Quantity {
     }
 }
 
+/// Text `Quantity::parse` reads: a sign-less or `+` number with at most one `.`, then one suffix
+/// or a decimal exponent from -30 to 30. ECMAScript syntax, as JSON Schema's `pattern` is.
+const QUANTITY_PATTERN: &str = r"^\+?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[KMGTPE]i|[numkMGTPE]|[eE][+-]?0*(?:[0-9]|[12][0-9]|30))?$";
+
+/// What `deserialize` takes: text of the grammar `parse` reads, or a number (which it reads as
+/// its decimal text, so a negative one is refused). How large and how fine a quantity may be
+/// (2^63-1 units, nothing finer than 1m) is left to `parse`: a pattern cannot say it exactly.
+impl schemars::JsonSchema for Quantity {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Quantity".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A Kubernetes quantity: a number, or text such as 500m, 2, 1.5, 512Mi or 4Gi (suffixes Ki, Mi, Gi, Ti, Pi, Ei; n, u, m, k, M, G, T, P, E; or an exponent such as e3); never negative, nothing finer than 1m",
+            "anyOf": [
+                { "type": "string", "pattern": QUANTITY_PATTERN },
+                { "type": "number", "minimum": 0, "maximum": i64::MAX }
+            ]
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

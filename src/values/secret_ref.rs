@@ -1,5 +1,6 @@
 //! A reference to a key of a Kubernetes Secret, as values give it.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A key of a Kubernetes Secret in the instance's namespace: `{secret: NAME, key: KEY}`, or
@@ -10,19 +11,28 @@ pub struct SecretKeyRef {
     pub key: String,
 }
 
+// The mapping form, whose derived schema is the mapping branch of `SecretKeyRef`'s: the two
+// cannot differ.
+/// `{secret: NAME, key: KEY}`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(inline)]
+struct Fields {
+    /// The Secret's name.
+    secret: String,
+    /// The key in that Secret.
+    key: String,
+}
+
+const EXPECTED: &str = "{secret: NAME, key: KEY} or NAME/KEY";
+
 impl<'de> Deserialize<'de> for SecretKeyRef {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Fields {
-            secret: String,
-            key: String,
-        }
         struct Visitor;
         impl<'de> serde::de::Visitor<'de> for Visitor {
             type Value = SecretKeyRef;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("{secret: NAME, key: KEY} or NAME/KEY")
+                f.write_str(EXPECTED)
             }
             fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<SecretKeyRef, E> {
                 match text.split_once('/') {
@@ -45,5 +55,28 @@ impl<'de> Deserialize<'de> for SecretKeyRef {
             }
         }
         deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// Both forms `deserialize` takes: text with a `/` (the Secret's name before the first one, the
+/// key after it), or the mapping `{secret, key}`, whose schema is derived from its type.
+impl JsonSchema for SecretKeyRef {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SecretKeyRef".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let fields = generator.subschema_for::<Fields>();
+        schemars::json_schema!({
+            "description": format!("A key of a Kubernetes Secret in the instance's namespace: {EXPECTED}"),
+            "oneOf": [
+                {
+                    "type": "string",
+                    "pattern": "/",
+                    "description": "NAME/KEY: the Secret's name before the first '/', the key after it"
+                },
+                fields
+            ]
+        })
     }
 }

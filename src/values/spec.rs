@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{Affinity, Toleration};
 use k8s_openapi::api::networking::v1::NetworkPolicyPeer;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::pods::PodValues;
@@ -21,12 +22,14 @@ use super::tls::TlsSpec;
 /// with bash, Java and Spark under `$SPARK_HOME` works: the launcher travels in the ConfigMap.
 pub const DEFAULT_IMAGE: (&str, &str) = ("apache/spark", "4.1.2");
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
     /// Instance name: prefix of every object name and the inventory key.
     pub name: String,
+    /// Namespace of every object.
     pub namespace: String,
+    /// The image every Spark container runs.
     pub image: ImageSpec,
     /// Labels added to every object (and its pods).
     pub labels: BTreeMap<String, String>,
@@ -42,12 +45,16 @@ pub struct ClusterSpec {
     pub env: BTreeMap<String, String>,
     /// Secrets and ConfigMaps whose keys become environment variables.
     pub env_from: Vec<EnvFromSpec>,
+    /// The pods' ServiceAccount.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service_account_name: Option<String>,
+    /// The user and group Spark runs as; never root.
     pub security_context: SecuritySpec,
     /// Spark's own security: authentication between daemons and drivers, encryption.
     pub security: SparkSecuritySpec,
+    /// The standalone master: one pod, and a Service workers and drivers reach it through.
     pub master: MasterSpec,
+    /// The workers: their number, size and placement.
     pub workers: WorkerSpec,
     /// PersistentVolumeClaims mounted into the master, every worker and every driver.
     pub storage: Vec<StorageSpec>,
@@ -55,9 +62,13 @@ pub struct ClusterSpec {
     pub history: HistorySpec,
     /// A Spark Connect server: a long-running driver that clients reach on one port.
     pub connect: ConnectSpec,
+    /// Kubernetes permissions sparkup can create.
     pub rbac: RbacSpec,
+    /// NetworkPolicies: who may reach the instance's pods.
     pub network_policy: NetworkPolicySpec,
+    /// Spark's Prometheus endpoints.
     pub metrics: MetricsSpec,
+    /// How users reach the web UIs from outside the cluster.
     pub ui: UiSpec,
     /// Named applications: run with `sparkup submit --job NAME`, or on a `schedule` (a CronJob).
     pub jobs: BTreeMap<String, JobSpec>,
@@ -73,7 +84,7 @@ pub struct ClusterSpec {
 }
 
 /// Settings of every driver; a job's own `pod` overrides them.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DriversSpec {
     #[serde(default, skip_serializing_if = "PodValues::is_empty")]
@@ -86,26 +97,30 @@ impl DriversSpec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HistorySpec {
+    /// Run the history server.
     pub enabled: bool,
     /// Where drivers write event logs and the history server reads them: a path on one of the
     /// `storage` claims (`/events` under a claim mounted at `/events` or above), or a URL Spark
     /// can write to (`s3a://bucket/events`, `hdfs://…`).
     pub log_directory: String,
+    /// The history server's UI port.
     pub port: u16,
+    /// The history server's container; its heap comes from the memory limit.
     pub resources: Resources,
     pub cleaner: CleanerSpec,
-    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    /// What this role adds to its pods, over the top-level `pod`; the same keys.
     #[serde(default, skip_serializing_if = "PodValues::is_empty")]
     pub pod: PodValues,
 }
 
 /// The history server's removal of old event logs (`spark.history.fs.cleaner.*`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CleanerSpec {
+    /// Remove old event logs.
     pub enabled: bool,
     /// How often it runs, as Spark writes durations: `1d`, `12h`.
     pub interval: String,
@@ -113,9 +128,10 @@ pub struct CleanerSpec {
     pub max_age: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConnectSpec {
+    /// Run the Spark Connect server.
     pub enabled: bool,
     /// The gRPC port clients use (`sc://host:port`).
     pub port: u16,
@@ -123,23 +139,26 @@ pub struct ConnectSpec {
     pub resources: Resources,
     /// Spark properties for the server only (on top of `sparkConf`).
     pub conf: BTreeMap<String, String>,
-    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    /// What this role adds to its pods, over the top-level `pod`; the same keys.
     #[serde(default, skip_serializing_if = "PodValues::is_empty")]
     pub pod: PodValues,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UiSpec {
+    /// An Ingress for the master's UI.
     pub ingress: IngressSpec,
 }
 
 /// An Ingress for the master's UI, with Spark's reverse proxy so that worker and application
 /// UIs open through the master instead of linking to pod IPs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngressSpec {
+    /// Create the Ingress.
     pub enabled: bool,
+    /// The IngressClass; the cluster's default when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_name: Option<String>,
     /// The host name users open, e.g. spark.example.com.
@@ -155,11 +174,12 @@ pub struct IngressSpec {
     /// A host for the Spark Connect server's application UI (with `connect.enabled`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connect_host: Option<String>,
+    /// Annotations of the Ingress (an ingress controller's settings).
     pub annotations: BTreeMap<String, String>,
 }
 
 /// Spark's Prometheus endpoints.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MetricsSpec {
     /// Spark's PrometheusServlet on every daemon's and driver's UI port, executors' metrics on
@@ -170,7 +190,7 @@ pub struct MetricsSpec {
 }
 
 /// Who may reach the instance's pods.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NetworkPolicySpec {
     /// Pods of the instance accept connections only from each other, and on their UI and client
@@ -181,7 +201,7 @@ pub struct NetworkPolicySpec {
     pub ui_from: Vec<NetworkPolicyPeer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RbacSpec {
     /// A ServiceAccount `<name>-submitter` with a Role that allows exactly what
@@ -190,7 +210,7 @@ pub struct RbacSpec {
 }
 
 /// One application. Every field but `app` has a default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct JobSpec {
     /// The application: a path in the pod (`/code/etl.py`, `/code/etl.jar` on a claim), or a URL
@@ -199,41 +219,51 @@ pub struct JobSpec {
     /// Main class of a jar application.
     #[serde(rename = "class", skip_serializing_if = "Option::is_none")]
     pub main_class: Option<String>,
+    /// Arguments of the application.
     pub args: Vec<String>,
     /// Spark properties for this application (on top of `sparkConf`).
     pub conf: BTreeMap<String, String>,
     /// Spark properties from Secrets for this application's driver (on top of `secretConf`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub secret_conf: BTreeMap<String, SecretKeyRef>,
+    /// Environment variables of the driver, over the top-level `env`.
     pub env: BTreeMap<String, String>,
+    /// Secrets and ConfigMaps whose keys become the driver's environment variables.
     pub env_from: Vec<EnvFromSpec>,
     /// The driver's container; its heap (`spark.driver.memory`) comes from the memory limit.
     pub resources: Resources,
     /// Cron schedule (`0 2 * * *`): the job becomes a CronJob.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// Time zone of the `schedule`, such as Europe/Berlin; the controller's when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// What a scheduled run does while the previous one still runs.
     pub concurrency_policy: ConcurrencyPolicy,
+    /// How late a scheduled run may start before it is skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub starting_deadline_seconds: Option<u32>,
+    /// Successful runs of the CronJob kept.
     pub successful_jobs_history_limit: u32,
+    /// Failed runs of the CronJob kept.
     pub failed_jobs_history_limit: u32,
+    /// Pause the schedule.
     pub suspend: bool,
     /// Retries of a failed driver; 0 by default, since a half-finished run that starts again
     /// may write its output twice.
     pub backoff_limit: u32,
+    /// How long a run may take before it is stopped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub active_deadline_seconds: Option<u32>,
     /// Extra workers that start with the driver, register with the master, and leave when it
     /// ends (native sidecar containers, Kubernetes 1.29 or later); sized like `workers`.
     pub workers: u32,
-    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    /// What this role adds to its pods, over the top-level `pod`; the same keys.
     #[serde(default, skip_serializing_if = "PodValues::is_empty")]
     pub pod: PodValues,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ConcurrencyPolicy {
     Allow,
     Forbid,
@@ -269,7 +299,7 @@ impl Default for JobSpec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ComposeSpec {
     /// The host address published ports bind to: loopback by default, since the master's RPC
@@ -277,29 +307,33 @@ pub struct ComposeSpec {
     pub publish_address: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ImageSpec {
+    /// Any image with bash, Java and Spark under `$SPARK_HOME`, without a tag.
     pub repository: String,
+    /// The image's tag, or `sha256:…` to pin a digest.
     pub tag: String,
+    /// When the kubelet pulls the image.
     pub pull_policy: PullPolicy,
+    /// Secrets to pull the image with.
     pub pull_secrets: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum PullPolicy {
     Always,
     IfNotPresent,
     Never,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum WorkloadKind {
     Deployment,
     ReplicationController,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum ServiceType {
     ClusterIP,
     NodePort,
@@ -307,11 +341,13 @@ pub enum ServiceType {
 }
 
 /// Exactly one of `secret` or `configMap`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EnvFromSpec {
+    /// A Secret whose keys become variables.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// A ConfigMap whose keys become variables.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub config_map: Option<String>,
     /// Prefix added to every variable name taken from the source.
@@ -319,7 +355,7 @@ pub struct EnvFromSpec {
     pub prefix: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SparkSecuritySpec {
     /// Spark's shared-secret RPC authentication (`spark.authenticate`) between every daemon and
@@ -331,45 +367,54 @@ pub struct SparkSecuritySpec {
     pub secret_name: Option<String>,
     /// AES-based encryption of RPC traffic (`spark.network.crypto.enabled`); needs `authenticate`.
     pub encryption: bool,
-    /// TLS for the web UIs and RPC, keys from a Secret (see [`TlsSpec`]).
+    /// TLS for the web UIs and RPC, keys from a Secret.
     #[serde(default, skip_serializing_if = "TlsSpec::is_default")]
     pub tls: TlsSpec,
 }
 
 /// The user and group Spark runs as; never root.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SecuritySpec {
+    /// The user id of every container.
     pub run_as_user: i64,
+    /// The group id of every container.
     pub run_as_group: i64,
+    /// The group that owns the pods' volumes.
     pub fs_group: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Resources {
+    /// What the scheduler reserves for the container.
     pub requests: ResourceAmounts,
+    /// The most the container may use.
     pub limits: ResourceAmounts,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResourceAmounts {
+    /// CPU, in cores: `2`, `500m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<Quantity>,
+    /// Memory, in bytes: `4Gi`, `512Mi`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<Quantity>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Ports {
+    /// Spark's RPC port.
     pub rpc: u16,
+    /// The web UI's port.
     pub http: u16,
 }
 
 /// How worker pods are spread across nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AntiAffinity {
     /// No rule: the scheduler may pack workers onto one node.
@@ -380,29 +425,39 @@ pub enum AntiAffinity {
     Hard,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MasterSpec {
+    /// The workload that runs the master.
     pub kind: WorkloadKind,
     /// How a restarted master gets its workers and applications back: `filesystem` keeps its
     /// state in `recoveryDirectory`, a folder on a writable storage claim.
     pub recovery: Recovery,
+    /// Where the master keeps its state with `recovery: filesystem`.
     pub recovery_directory: String,
+    /// The master's container; its heap comes from the memory limit.
     pub resources: Resources,
+    /// The master's ports.
     pub ports: Ports,
+    /// The master's Service.
     pub service: ServiceSpec,
+    /// Node labels the pod must match.
     pub node_selector: BTreeMap<String, String>,
+    /// Taints the pod tolerates.
     pub tolerations: Vec<Toleration>,
+    /// Kubernetes affinity rules of the pod.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affinity: Option<Affinity>,
+    /// Labels added to the pod.
     pub pod_labels: BTreeMap<String, String>,
+    /// Annotations added to the pod.
     pub pod_annotations: BTreeMap<String, String>,
-    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    /// What this role adds to its pods, over the top-level `pod`; the same keys.
     #[serde(default, skip_serializing_if = "PodValues::is_empty")]
     pub pod: PodValues,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum Recovery {
     /// A restarted master starts empty: workers register again, running applications are lost.
@@ -411,25 +466,31 @@ pub enum Recovery {
     Filesystem,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ServiceSpec {
+    /// How the Service is exposed.
     #[serde(rename = "type")]
     pub service_type: ServiceType,
     /// Expose the master's RPC port through a NodePort or LoadBalancer without
     /// `security.authenticate`: whoever reaches it can run code on the workers.
     pub allow_unauthenticated: bool,
+    /// Annotations of the Service.
     pub annotations: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WorkerSpec {
+    /// The workload that runs the workers.
     pub kind: WorkloadKind,
+    /// How many workers run (0 to 1000).
     pub replicas: u32,
+    /// A worker's container: its cores and the memory it offers come from the limits.
     pub resources: Resources,
     /// Heap of the worker daemon itself; executors get what the limits leave after it.
     pub daemon_memory: Quantity,
+    /// A worker's ports.
     pub ports: Ports,
     /// On SIGTERM (a pod being stopped), move cached and shuffle blocks to other workers first.
     pub decommission: bool,
@@ -442,13 +503,18 @@ pub struct WorkerSpec {
     /// An autoscaler on the workers: a HorizontalPodAutoscaler on their CPU, or KEDA on the
     /// applications the master holds (`mode: demand`); sparkup then leaves `replicas` to it.
     pub autoscaling: AutoscalingSpec,
+    /// Node labels the pods must match.
     pub node_selector: BTreeMap<String, String>,
+    /// Taints the pods tolerate.
     pub tolerations: Vec<Toleration>,
+    /// Kubernetes affinity rules of the pods, beside `antiAffinity`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affinity: Option<Affinity>,
+    /// Labels added to the pods.
     pub pod_labels: BTreeMap<String, String>,
+    /// Annotations added to the pods.
     pub pod_annotations: BTreeMap<String, String>,
-    /// What this role adds to its pods, over the top-level `pod` (see [`PodValues`]).
+    /// What this role adds to its pods, over the top-level `pod`; the same keys.
     #[serde(default, skip_serializing_if = "PodValues::is_empty")]
     pub pod: PodValues,
 }
@@ -528,15 +594,18 @@ impl ClusterSpec {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AutoscalingSpec {
+    /// Create the autoscaler.
     pub enabled: bool,
     /// `cpu`: a HorizontalPodAutoscaler on the workers' CPU use; `demand`: a KEDA ScaledObject
     /// on the cores the master's applications ask for.
     pub mode: AutoscalingMode,
-    /// The fewest workers; with `demand`, 0 lets the workers go when no application runs.
+    /// The fewest workers it keeps; with `demand`, 0 lets the workers go when no application
+    /// runs.
     pub min_replicas: u32,
+    /// The most workers it starts.
     pub max_replicas: u32,
     /// `cpu`: average CPU use, percent of the workers' CPU requests, the autoscaler aims for.
     pub target_cpu_utilization: u32,
@@ -544,14 +613,18 @@ pub struct AutoscalingSpec {
     pub demand: DemandSpec,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What the autoscaler follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AutoscalingMode {
+    /// A HorizontalPodAutoscaler on the workers' CPU use.
     Cpu,
+    /// A KEDA ScaledObject on the cores the master's applications ask for.
     Demand,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How KEDA reads the master and how fast workers come and go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DemandSpec {
     /// Cores one application asks for; by default `sparkConf.spark.cores.max`.
@@ -570,27 +643,32 @@ pub struct DemandSpec {
     pub insecure_skip_verify: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StorageSpec {
     /// Short name: the claim is `<instance>-<name>`.
     pub name: String,
+    /// Where the claim is mounted in every pod.
     pub mount_path: String,
     /// Size of a claim sparkup creates; not used with `existingClaim`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<Quantity>,
+    /// The claim's access modes: `ReadWriteMany` unless set, since the master and every worker
+    /// mount it at once.
     #[serde(default = "default_access_modes")]
     pub access_modes: Vec<AccessMode>,
+    /// The claim's StorageClass; the cluster's default when unset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_class_name: Option<String>,
     /// Mount a claim that already exists instead of creating one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub existing_claim: Option<String>,
+    /// Mount the claim read-only.
     #[serde(default)]
     pub read_only: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum AccessMode {
     ReadWriteOnce,
     ReadOnlyMany,

@@ -4,6 +4,7 @@
 //! another Secret (the Certificate's `passwordSecretRef`). The password reaches each process as
 //! the credentials of `secretConf` do: never in the ConfigMap, the pod spec or an argument.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::secret_ref::SecretKeyRef;
@@ -12,9 +13,10 @@ use super::secret_ref::SecretKeyRef;
 pub const KEYSTORE_KEY: &str = "keystore.p12";
 pub const TRUSTSTORE_KEY: &str = "truststore.p12";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct TlsSpec {
+    /// Turn TLS on, for what `ui` and `rpc` say.
     pub enabled: bool,
     /// The Secret with the PKCS12 keystore (and truststore): a cert-manager Certificate's
     /// `secretName`. Required when enabled.
