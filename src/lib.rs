@@ -4,7 +4,8 @@
 //! The library is the stages the command line runs, one module each, used top to bottom:
 //!
 //! - [`values`]: [`load`] the built-in profile, `-f` files and `--set` overrides into one
-//!   validated [`Cluster`];
+//!   validated [`Cluster`]; [`values::schema::values_schema`] describes a values file as a JSON
+//!   Schema, derived from the same types;
 //! - [`render`]: [`render()`](render::render) the cluster's Kubernetes objects, or its
 //!   [`compose`](render::compose) file, and print them;
 //! - [`kube`]: [`connect`](kube::connect) to an API server, then [`plan`](kube::plan),

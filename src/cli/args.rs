@@ -76,6 +76,13 @@ pub struct ValuesCommandArgs {
     pub output: Format,
 }
 
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Output format
+    #[arg(long, short = 'o', value_enum, default_value = "json")]
+    pub output: Format,
+}
+
 /// `apply`, `submit`: everything was done, but not in time (`--timeout`).
 #[cfg(feature = "kube")]
 pub(crate) const EXIT_TIMED_OUT: u8 = 3;

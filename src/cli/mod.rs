@@ -30,7 +30,7 @@ use clap::{Parser, Subcommand};
 use crate::values::profiles;
 #[cfg(feature = "kube")]
 use apply::ApplyArgs;
-use args::{ComposeArgs, RenderArgs, ValuesCommandArgs};
+use args::{ComposeArgs, RenderArgs, SchemaArgs, ValuesCommandArgs};
 #[cfg(feature = "kube")]
 use delete::DeleteArgs;
 #[cfg(feature = "kube")]
@@ -177,6 +177,13 @@ enum Command {
         sparkup values --profile prod\n  \
         sparkup values -f site.yaml --set workers.replicas=3")]
     Values(ValuesCommandArgs),
+    /// Print the JSON Schema of values files, for editors and CI
+    #[command(after_help = "Examples:\n  \
+        sparkup schema > values.schema.json\n  \
+        check-jsonschema --schemafile values.schema.json site.yaml\n\n\
+        With `# yaml-language-server: $schema=./values.schema.json` as a values file's first line,\n\
+        editors with the YAML language server complete and check its keys.")]
+    Schema(SchemaArgs),
     /// List the built-in profiles
     #[command(after_help = "Example:\n  sparkup profiles")]
     Profiles,
@@ -195,6 +202,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => render::render_command(&args),
         Command::Values(args) => render::values_command(&args),
+        Command::Schema(args) => render::schema_command(&args),
         Command::Compose(args) => render::compose_command(&args),
         #[cfg(feature = "kube")]
         Command::Apply(args) => kube::run(&args.kube, kube::Operation::Apply(&args)),

@@ -1,11 +1,11 @@
-//! The commands that need no cluster: render, compose, values.
+//! The commands that need no cluster: render, compose, values, schema.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context as _;
 
-use super::args::{ComposeArgs, RenderArgs, ValuesArgs, ValuesCommandArgs};
+use super::args::{ComposeArgs, RenderArgs, SchemaArgs, ValuesArgs, ValuesCommandArgs};
 use super::print::print;
 use crate::render::{self, Format, Object, RenderOptions};
 use crate::values::{self, Cluster};
@@ -86,6 +86,15 @@ pub(super) fn values_command(args: &ValuesCommandArgs) -> anyhow::Result<ExitCod
     let text = match args.output {
         Format::Yaml => render::to_yaml(&value)?,
         Format::Json => serde_json::to_string_pretty(&value)? + "\n",
+    };
+    print(&text)
+}
+
+pub(super) fn schema_command(args: &SchemaArgs) -> anyhow::Result<ExitCode> {
+    let schema = values::schema::values_schema();
+    let text = match args.output {
+        Format::Yaml => render::to_yaml(&schema)?,
+        Format::Json => serde_json::to_string_pretty(&schema)? + "\n",
     };
     print(&text)
 }

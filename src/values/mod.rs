@@ -10,6 +10,7 @@ pub mod pod_layers;
 pub mod pods;
 pub mod profiles;
 pub mod quantity;
+pub mod schema;
 pub mod secret_ref;
 mod set;
 mod sizing;

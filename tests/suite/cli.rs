@@ -19,6 +19,7 @@ fn help_is_available_for_every_command_with_examples() {
         "render",
         "compose",
         "values",
+        "schema",
         "profiles",
         "apply",
         "diff",
