@@ -23,6 +23,7 @@ const SHAPE_ERRORS: &[&str] = &[
     "affinity-missing-operator",
     "affinity-typo",
     "anti-affinity-unknown",
+    "autoscaling-mode-unknown",
     "document-is-a-list",
     "document-is-a-scalar",
     "image-tag-number",
