@@ -12,6 +12,7 @@
 
 mod apps;
 mod auth;
+mod demand;
 pub(crate) mod netns;
 pub(crate) mod pods;
 mod rolls;

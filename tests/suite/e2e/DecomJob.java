@@ -12,6 +12,7 @@ import org.apache.spark.util.LongAccumulator;
  * Caches an RDD on every executor, says CACHED, waits until one executor has gone (its worker
  * decommissioned), and reads the RDD again: with the blocks moved off the leaving executor, no
  * partition is computed a second time. Prints `MIGRATED <computations> <cached partitions>`.
+ * Arguments: the executors to wait for, and how long to wait in all (seconds, default 120).
  */
 public final class DecomJob {
     private static final int PARTITIONS = 8;
@@ -19,7 +20,8 @@ public final class DecomJob {
     public static void main(String[] args) throws InterruptedException {
         try (JavaSparkContext sc = new JavaSparkContext(new SparkConf().setAppName("sparkup-decommission"))) {
             int executors = Integer.parseInt(args[0]);
-            long deadline = System.currentTimeMillis() + 120_000;
+            long seconds = args.length > 1 ? Long.parseLong(args[1]) : 120;
+            long deadline = System.currentTimeMillis() + seconds * 1000;
             while (liveExecutors(sc) < executors && System.currentTimeMillis() < deadline) {
                 Thread.sleep(200);
             }
