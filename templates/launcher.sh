@@ -7,6 +7,8 @@
 #   submit <spark-submit args>  a client-mode driver (spark-submit)
 #   connect [spark-submit args] the Spark Connect server, a client-mode driver that stays up
 #   history                     the history server
+#   resolve <folder>            the cluster's Java dependencies into <folder>/jars, once
+#   await-dependencies <folder> wait until they are there (an init container)
 #   health <port> [check]       exit 0 when this container's daemon passes a check (probes):
 #                               a path it answers GET on (default /json/), `tcp` (accepts a
 #                               connection), `alive` (a master that is ALIVE) or `registered`
@@ -355,6 +357,68 @@ https_get() {
   fi
 }
 
+# resolve <folder>: the cluster's Java dependencies into <folder>/jars, once. Maven packages
+# ($SPARKUP_PACKAGES, searched in $SPARKUP_REPOSITORIES too) through Spark's own resolver (Ivy),
+# jars ($SPARKUP_JARS) downloaded or copied; all comma-separated. The folder appears complete,
+# with its list of jars in `complete`, or not at all; a folder that is there is left alone.
+role_resolve() {
+  local dir=${1:?resolve needs a folder}
+  if [[ -f "$dir/complete" ]]; then
+    echo "sparkup: dependencies already resolved in $dir"
+    return 0
+  fi
+  local work="$dir.partial-$ADDRESS" jar jars=()
+  rm -rf "$work"
+  mkdir -p "$work/jars"
+  if [[ -n "${SPARKUP_PACKAGES:-}" ]]; then
+    local args=(--master 'local[1]' --packages "$SPARKUP_PACKAGES" --conf "spark.jars.ivy=$work/ivy")
+    [[ -z "${SPARKUP_REPOSITORIES:-}" ]] || args+=(--repositories "$SPARKUP_REPOSITORIES")
+    echo "sparkup: resolving $SPARKUP_PACKAGES"
+    # SparkSubmit's --version as the application: resolve the packages, print a version, exit.
+    "$SPARK_HOME/bin/spark-submit" "${args[@]}" --class org.apache.spark.deploy.SparkSubmit \
+      spark-internal --version >/dev/null ||
+      die "could not resolve $SPARKUP_PACKAGES (repositories: ${SPARKUP_REPOSITORIES:-Maven Central}); Ivy's report is above"
+    cp "$work/ivy/jars/"*.jar "$work/jars/"
+    rm -rf "$work/ivy"
+  fi
+  IFS=, read -r -a jars <<<"${SPARKUP_JARS:-}"
+  for jar in "${jars[@]}"; do
+    case "$jar" in
+      http://* | https://*) fetch "$jar" "$work/jars/${jar##*/}" || die "could not download $jar" ;;
+      *) cp "$jar" "$work/jars/" || die "could not copy $jar" ;;
+    esac
+  done
+  (cd "$work/jars" && ls) >"$work/complete"
+  # Another resolver may have finished first: its folder is as good as this one.
+  mv -T "$work" "$dir" 2>/dev/null || [[ -f "$dir/complete" ]] || die "could not move $work to $dir"
+  rm -rf "$work"
+  echo "sparkup: resolved $(wc -l <"$dir/complete") jar(s) into $dir"
+}
+
+fetch() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL --retry 3 -o "$2" "$1"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -O "$2" "$1"
+  else
+    echo "sparkup: downloading jars needs curl or wget in the image" >&2
+    return 1
+  fi
+}
+
+# await-dependencies <folder>: wait until the resolver Job has put the dependencies there.
+role_await_dependencies() {
+  local dir=${1:?await-dependencies needs a folder} waited=0
+  until [[ -f "$dir/complete" ]]; do
+    if ((waited % 30 == 0)); then
+      echo "sparkup: waiting for the cluster's dependencies in $dir (a Job resolves them; sparkup apply and status say how it goes)"
+    fi
+    sleep 2
+    waited=$((waited + 2))
+  done
+  echo "sparkup: dependencies in $dir: $(tr '\n' ' ' <"$dir/complete")"
+}
+
 role=${1:-}
 [[ -n "$role" ]] || die "usage: sparkup.sh master|worker <url>|submit <args>|connect [args]|history|health <port> [check]|<command>"
 shift
@@ -365,5 +429,7 @@ case "$role" in
   connect) role_connect "$@" ;;
   history) role_history "$@" ;;
   health) role_health "$@" ;;
+  resolve) role_resolve "$@" ;;
+  await-dependencies) role_await_dependencies "$@" ;;
   *) exec "$role" "$@" ;;
 esac

@@ -421,6 +421,15 @@ impl LogQuery {
         }
     }
 
+    /// The last `lines` of a container's log.
+    pub(crate) fn tail(container: &str, lines: u64) -> LogQuery {
+        LogQuery {
+            container: container.into(),
+            tail_lines: Some(lines),
+            ..Default::default()
+        }
+    }
+
     /// Followed from where `resume` stands, with timestamps.
     pub(crate) fn resumed(container: &str, resume: &Resume) -> LogQuery {
         LogQuery {

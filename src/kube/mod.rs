@@ -18,6 +18,7 @@ mod inventory;
 mod logs;
 mod plan;
 mod pods;
+mod resolution;
 mod restarts;
 mod revisions;
 mod roll;

@@ -76,7 +76,7 @@ impl Progress {
         }
     }
 
-    fn line(&self, prefix: String) -> ProgressBar {
+    pub(crate) fn line(&self, prefix: String) -> ProgressBar {
         let bar = self.multi.add(ProgressBar::new_spinner());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
@@ -108,6 +108,9 @@ pub async fn wait(
     progress: &Progress,
 ) -> Result<(), KubeError> {
     let deadline = opts.deadline();
+    let namespace = &cluster.spec.namespace;
+    super::resolution::wait_for_dependencies(api, namespace, objects, deadline, opts, progress)
+        .await?;
     let mut pending: Vec<Pending> = objects
         .iter()
         .filter(|o| {

@@ -19,6 +19,7 @@ use super::compose_dir::{self, ComposeDir};
 use super::compose_pods::{self, ComposeExtras};
 use super::model::Context;
 use super::model::component::{Component, DRIVER_INTERNAL_PORTS};
+use super::model::dependencies;
 use super::model::jobs::{JobParts, job_template};
 use super::model::pod::{AUTH_SECRET_ENV, Container, KUBELET_REFERENCES, SECRET_CONF_ENV};
 use super::templates;
@@ -69,8 +70,11 @@ struct Service {
     memory: Option<String>,
     /// The health check's launcher arguments (`health 8080`), none for a job.
     health: Option<Vec<String>>,
-    /// The service this one waits for until it is healthy.
-    depends_on: Option<String>,
+    /// The services this one waits for: until the master is healthy, until the dependencies
+    /// are resolved.
+    depends_on: BTreeMap<String, &'static str>,
+    /// Runs once (the dependency resolver): never restarted.
+    run_once: bool,
     /// Compose profiles: jobs run only when asked for (`--profile jobs` or `run`).
     profiles: Vec<&'static str>,
     /// What the role's `pod` values carry into compose.
@@ -257,7 +261,8 @@ fn secrets_from_host(
 
 fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Project {
     unsupported(&cluster.spec, warnings);
-    let mut services = daemons(cluster, context, warnings);
+    let mut services: Vec<Service> = resolver(cluster, context).into_iter().collect();
+    services.extend(daemons(cluster, context, warnings));
     services.extend(jobs(cluster, context, warnings));
     Project { services }
 }
@@ -296,7 +301,6 @@ fn unsupported(spec: &ClusterSpec, warnings: &mut Vec<String>) {
 fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec<Service> {
     let spec = &cluster.spec;
     let mut ports = Ports::new(&spec.compose.publish_address);
-    let master_name = Component::Master.object_name(&spec.name);
     let mut services = Vec::new();
     for workload in &context.workloads {
         let layers = compose_pods::layers(spec, workload.component, None);
@@ -334,7 +338,8 @@ fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
                 cpus: cpus(container.resources),
                 memory: memory(container.resources),
                 health: health(workload.component, container),
-                depends_on: (workload.component != Component::Master).then(|| master_name.clone()),
+                depends_on: waits_for(cluster, workload.component),
+                run_once: false,
                 profiles: Vec::new(),
                 secrets: FromHost::of(container),
                 extras: compose_pods::extras(&layers, warnings),
@@ -345,10 +350,49 @@ fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
     services
 }
 
+/// What a role's service waits for: every role but the master for the master to be healthy,
+/// the roles that load the cluster's dependencies for their resolver to have finished.
+fn waits_for(cluster: &Cluster, component: Component) -> BTreeMap<String, &'static str> {
+    let spec = &cluster.spec;
+    let mut waits = BTreeMap::new();
+    if component != Component::Master {
+        waits.insert(Component::Master.object_name(&spec.name), "service_healthy");
+    }
+    if dependencies::resolved(spec).is_some() && dependencies::loads(component) {
+        waits.insert(resolver_name(spec), "service_completed_successfully");
+    }
+    waits
+}
+
+fn resolver_name(spec: &ClusterSpec) -> String {
+    format!("{}-dependencies", spec.name)
+}
+
+/// The dependency resolver, run once when the project comes up (the Job's container).
+fn resolver(cluster: &Cluster, context: &Context) -> Option<Service> {
+    let job = context.dependencies.as_ref()?;
+    let container = &job.pod.containers[0];
+    Some(Service {
+        name: resolver_name(&cluster.spec),
+        entrypoint: container.command.clone(),
+        command: container.args.clone(),
+        environment: environment(container),
+        ports: Vec::new(),
+        tmpfs: tmpfs(container),
+        cpus: cpus(container.resources),
+        memory: memory(container.resources),
+        health: None,
+        depends_on: BTreeMap::new(),
+        run_once: true,
+        profiles: Vec::new(),
+        secrets: FromHost::of(container),
+        extras: ComposeExtras::default(),
+    })
+}
+
 /// Each job, a run-once service in the `jobs` profile.
 fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec<Service> {
     let spec = &cluster.spec;
-    let master_name = Component::Master.object_name(&spec.name);
     let mut services = Vec::new();
     for (key, job) in &spec.jobs {
         let parts = JobParts {
@@ -377,7 +421,8 @@ fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec
             cpus: cpus(driver.resources),
             memory: memory(driver.resources),
             health: None,
-            depends_on: Some(master_name.clone()),
+            depends_on: waits_for(cluster, Component::Job),
+            run_once: false,
             profiles: vec!["jobs"],
             secrets: FromHost::of(driver),
             extras: compose_pods::extras(&layers, warnings),

@@ -39,6 +39,10 @@ pub(crate) const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/network-policy.yaml"),
     ),
     ("scaling.yaml", include_str!("../../templates/scaling.yaml")),
+    (
+        "dependencies.yaml",
+        include_str!("../../templates/dependencies.yaml"),
+    ),
     ("_pod.yaml", include_str!("../../templates/_pod.yaml")),
     ("_job.yaml", include_str!("../../templates/_job.yaml")),
 ];

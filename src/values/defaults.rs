@@ -153,6 +153,7 @@ impl Default for ClusterSpec {
             },
             pod: PodValues::default(),
             drivers: DriversSpec::default(),
+            dependencies: DependenciesSpec::default(),
         }
     }
 }

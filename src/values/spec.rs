@@ -81,6 +81,41 @@ pub struct ClusterSpec {
     /// Every driver sparkup starts: a job's, a run of `sparkup submit`.
     #[serde(default, skip_serializing_if = "DriversSpec::is_empty")]
     pub drivers: DriversSpec,
+    /// Java dependencies of the whole cluster: resolved once onto a claim, then on the
+    /// classpath of the workers, the history server, and every driver and executor.
+    #[serde(default, skip_serializing_if = "DependenciesSpec::is_empty")]
+    pub dependencies: DependenciesSpec,
+}
+
+/// Maven packages and jars that every driver, executor, worker and the history server load:
+/// a Job resolves them once onto a claim, keyed by what was asked.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DependenciesSpec {
+    /// Maven coordinates, `group:artifact:version`, resolved with what they depend on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
+    /// Maven repositories searched besides Maven Central: `https://` or `file://` URLs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<String>,
+    /// Jars added as they are: `https://` URLs downloaded once, or paths on a claim.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub jars: Vec<String>,
+    /// The `storage` entry whose claim holds the resolved jars; by default the first writable
+    /// one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+}
+
+impl DependenciesSpec {
+    pub fn is_empty(&self) -> bool {
+        *self == DependenciesSpec::default()
+    }
+
+    /// Something to resolve: packages or jars.
+    pub fn any(&self) -> bool {
+        !(self.packages.is_empty() && self.jars.is_empty())
+    }
 }
 
 /// Settings of every driver; a job's own `pod` overrides them.

@@ -19,6 +19,7 @@
 mod apply;
 mod binary;
 mod delete;
+mod dependencies;
 mod diff;
 mod errors;
 pub(crate) mod fake;

@@ -9,7 +9,15 @@
 use std::process::Command;
 
 /// Values files that reach template branches no profile does.
-const VALID_FIXTURES: &[&str] = &["secrets", "jobs", "exposure", "pods", "tls", "demand"];
+const VALID_FIXTURES: &[&str] = &[
+    "secrets",
+    "jobs",
+    "exposure",
+    "pods",
+    "tls",
+    "demand",
+    "dependencies",
+];
 
 /// The API version the manifests target, as k8s-openapi's `v1_33` feature does.
 const KUBERNETES_VERSION: &str = "1.33.0";

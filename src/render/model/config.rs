@@ -218,6 +218,8 @@ fn spark_defaults(spec: &ClusterSpec) -> BTreeMap<String, String> {
         set(&history_conf(spec));
     }
     conf.extend(spec.spark_conf.clone());
+    // The cluster's dependencies before a user's own class path entries.
+    conf.extend(super::dependencies::conf(spec));
     conf
 }
 

@@ -141,6 +141,7 @@ pub(crate) fn job_template<'a>(
     secret_conf.extend(job.secret_conf.clone());
     pod.with_secret_conf(&secret_conf, Component::Job);
     pod.with_https_probes(spec);
+    pod.with_dependencies(spec, Component::Job);
     super::metrics::scrape_annotations(spec, &mut pod, Component::Job);
     JobTemplate {
         name: parts.name,

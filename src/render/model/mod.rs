@@ -24,6 +24,7 @@
 pub(crate) mod component;
 pub(crate) mod config;
 pub(crate) mod daemons;
+pub(crate) mod dependencies;
 pub(crate) mod driver;
 pub(crate) mod extend;
 pub(crate) mod jobs;
@@ -60,6 +61,8 @@ pub(crate) struct Context<'a> {
     pub workloads: Vec<Workload<'a>>,
     /// The scheduled jobs, each a CronJob.
     pub jobs: Vec<JobTemplate<'a>>,
+    /// The Job that resolves the cluster's Java dependencies, when there are any.
+    pub dependencies: Option<JobTemplate<'a>>,
     /// The submitter's ServiceAccount and Role, when `rbac.submitter` is on.
     pub submitter: Option<String>,
     /// The workers' PodDisruptionBudget and autoscaler.
@@ -144,6 +147,7 @@ impl<'a> Context<'a> {
                 .pod
                 .with_secret_conf(&secret_conf, workload.component);
             workload.pod.with_https_probes(spec);
+            workload.pod.with_dependencies(spec, workload.component);
             metrics::scrape_annotations(spec, &mut workload.pod, workload.component);
         }
         Context {
@@ -154,6 +158,7 @@ impl<'a> Context<'a> {
             claims: claims(spec),
             workloads,
             jobs,
+            dependencies: dependencies::resolver(cluster, &config),
             submitter: spec.rbac.submitter.then(|| submitter_name(spec)),
             scaling: scaling::scaling(cluster),
             network_policy: spec
@@ -176,6 +181,7 @@ impl Context<'_> {
     pub(crate) fn escape_for_kubelet(&mut self) {
         let pods = self.workloads.iter_mut().map(|w| &mut w.pod);
         pods.chain(self.jobs.iter_mut().map(|j| &mut j.pod))
+            .chain(self.dependencies.iter_mut().map(|j| &mut j.pod))
             .for_each(pod::Pod::escape_for_kubelet);
     }
 }

@@ -6,6 +6,7 @@
 //! every problem it finds, not just the first.
 
 mod apps;
+mod deps;
 mod names;
 mod pods;
 mod roles;
@@ -29,6 +30,7 @@ use crate::json::{first_defaulted_key, first_lost_key};
 use crate::spark::conf as spark_conf;
 use crate::spark::secrets as spark_secrets;
 use apps::*;
+use deps::*;
 use names::*;
 use pods::*;
 use roles::*;
@@ -107,6 +109,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_roles(spec, tree, &mut r);
     check_pods(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
+    check_dependencies(spec, &mut r);
     check_history(spec, &mut r);
     check_spark_security(spec, &mut r);
     check_tls(spec, &mut r);

@@ -84,6 +84,8 @@ pub struct State {
     pub previous_logs: BTreeMap<String, Vec<(String, String)>>,
     /// Containers (`pod/container`) that run on: a followed log stays open.
     pub running_on: std::collections::BTreeSet<String>,
+    /// The Job controller's verdict on a dependency resolver Job: failed for good, or complete.
+    pub resolution_fails: bool,
 }
 
 /// The fake's state and its HTTP server; the server stops when the last clone is dropped.

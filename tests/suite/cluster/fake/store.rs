@@ -143,6 +143,11 @@ pub(super) fn answer(shared: &Mutex<State>, seen: &Seen) -> (StatusCode, Value) 
         Method::GET => match state.objects.get(path) {
             Some(object) => {
                 let mut object = with_status(object, state.ready);
+                if object["kind"] == "Job"
+                    && object["metadata"]["labels"]["app.kubernetes.io/component"] == "dependencies"
+                {
+                    object["status"] = resolver_status(state.resolution_fails);
+                }
                 if let Some(old) = state.rollouts.get_mut(path).filter(|old| **old > 0) {
                     let replicas = object["status"]["replicas"].as_i64().unwrap_or(0);
                     object["status"]["replicas"] = json!(replicas + *old);
@@ -269,6 +274,16 @@ pub(super) fn valid_object(object: &Value) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The Job controller's status of a dependency resolver Job: complete, or failed after its
+/// retries.
+fn resolver_status(fails: bool) -> Value {
+    match fails {
+        true => json!({"failed": 3, "conditions": [{"type": "Failed", "status": "True",
+            "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}]}),
+        false => json!({"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}),
+    }
 }
 
 /// Every leaf of an object as (`.a.b`, value); lists are leaves, as atomic lists are in SSA.
