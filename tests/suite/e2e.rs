@@ -13,6 +13,7 @@
 mod apps;
 mod auth;
 mod demand;
+mod dependencies;
 pub(crate) mod netns;
 pub(crate) mod pods;
 mod rolls;
