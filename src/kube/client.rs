@@ -365,7 +365,7 @@ impl ApiServer {
         &self,
         namespace: &str,
         pod: &str,
-        query: &super::logs::LogQuery,
+        query: &super::log_query::LogQuery,
     ) -> Result<impl futures::AsyncBufRead + use<>, KubeError> {
         let pods = k8s_openapi::api::core::v1::Pod::url_path(&(), Some(namespace));
         let uri = format!("{pods}/{pod}/log?{}", query.query_string());

@@ -12,6 +12,7 @@ use futures::{AsyncBufReadExt, StreamExt};
 use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
+pub(crate) use super::log_query::{LogQuery, Resume};
 use crate::json::str_at;
 use crate::render::kinds;
 use crate::render::labels::{LABEL_COMPONENT, instance_selector, selector_query};
@@ -223,7 +224,7 @@ async fn print_all(
         .iter()
         .flat_map(|p| targets(p, &spec.name, opts.workers))
     {
-        let query = LogQuery::first(&target.container, opts, false);
+        let query = first_query(&target.container, opts, false);
         match api.pod_log(&spec.namespace, &target.pod, &query).await {
             Ok(stream) => {
                 let mut lines = stream.lines();
@@ -337,7 +338,7 @@ async fn open_streams(
                 continue;
             }
             let query = match followed.opened_before {
-                false => LogQuery::first(&followed.target.container, opts, true),
+                false => first_query(&followed.target.container, opts, true),
                 true => LogQuery::resumed(&followed.target.container, &followed.resume),
             };
             match api
@@ -395,136 +396,16 @@ fn container_state(pod: &Value, container: &str) -> State {
     State::Waiting
 }
 
-/// The query of one log request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct LogQuery {
-    container: String,
-    follow: bool,
-    timestamps: bool,
-    since_time: Option<String>,
-    since_seconds: Option<u64>,
-    tail_lines: Option<u64>,
-    previous: bool,
-}
-
-impl LogQuery {
-    /// A container's first request, as the options ask; followed, with timestamps (to resume).
-    fn first(container: &str, opts: &LogOptions, follow: bool) -> LogQuery {
-        LogQuery {
-            container: container.into(),
-            follow,
-            timestamps: follow || opts.timestamps,
-            since_seconds: opts.since.map(|d| d.as_secs().max(1)),
-            tail_lines: opts.tail,
-            previous: opts.previous,
-            ..Default::default()
-        }
-    }
-
-    /// The last `lines` of a container's log.
-    pub(crate) fn tail(container: &str, lines: u64) -> LogQuery {
-        LogQuery {
-            container: container.into(),
-            tail_lines: Some(lines),
-            ..Default::default()
-        }
-    }
-
-    /// Followed from where `resume` stands, with timestamps.
-    pub(crate) fn resumed(container: &str, resume: &Resume) -> LogQuery {
-        LogQuery {
-            container: container.into(),
-            follow: true,
-            timestamps: true,
-            since_time: resume.since(),
-            ..Default::default()
-        }
-    }
-
-    pub(crate) fn query_string(&self) -> String {
-        let mut query = format!("container={}", self.container);
-        for (flag, name) in [
-            (self.follow, "follow"),
-            (self.timestamps, "timestamps"),
-            (self.previous, "previous"),
-        ] {
-            if flag {
-                query.push_str(&format!("&{name}=true"));
-            }
-        }
-        if let Some(since) = &self.since_time {
-            query.push_str(&format!("&sinceTime={since}"));
-        }
-        if let Some(seconds) = self.since_seconds {
-            query.push_str(&format!("&sinceSeconds={seconds}"));
-        }
-        if let Some(lines) = self.tail_lines {
-            query.push_str(&format!("&tailLines={lines}"));
-        }
-        query
-    }
-}
-
-/// Where a followed log stands: the newest line's timestamp, so that a stream opened again
-/// from the same second prints no line twice.
-#[derive(Debug, Default)]
-pub(crate) struct Resume {
-    printed: Option<Stamp>,
-}
-
-impl Resume {
-    /// The line's timestamp and text, unless an earlier stream gave the line already. A line
-    /// without a timestamp is always new.
-    pub(crate) fn fresh<'a>(&mut self, line: &'a str) -> Option<(Option<&'a str>, &'a str)> {
-        let Some((stamp_text, text)) = line
-            .split_once(' ')
-            .filter(|(s, _)| Stamp::parse(s).is_some())
-        else {
-            return Some((None, line));
-        };
-        let stamp = Stamp::parse(stamp_text)?;
-        if self.printed.as_ref().is_some_and(|p| stamp <= *p) {
-            return None;
-        }
-        self.printed = Some(stamp);
-        Some((Some(stamp_text), text))
-    }
-
-    /// The second to ask from (`sinceTime`), once a line was printed.
-    pub(crate) fn since(&self) -> Option<String> {
-        self.printed.as_ref().map(Stamp::whole_seconds)
-    }
-}
-
-/// An RFC 3339 UTC timestamp as the kubelet writes it, comparable to the nanosecond.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Stamp {
-    /// `2026-11-22T03:30:00`
-    seconds: String,
-    nanos: u32,
-}
-
-impl Stamp {
-    fn parse(text: &str) -> Option<Stamp> {
-        let text = text.strip_suffix('Z')?;
-        let (seconds, fraction) = text.split_once('.').unwrap_or((text, ""));
-        let well_formed = seconds.len() == 19
-            && seconds.as_bytes()[10] == b'T'
-            && fraction.len() <= 9
-            && fraction.bytes().all(|b| b.is_ascii_digit());
-        if !well_formed {
-            return None;
-        }
-        let nanos = format!("{fraction:0<9}").parse().ok()?;
-        Some(Stamp {
-            seconds: seconds.to_string(),
-            nanos,
-        })
-    }
-
-    /// The second it falls in, as `sinceTime` takes it.
-    fn whole_seconds(&self) -> String {
-        format!("{}Z", self.seconds)
+/// A container's first request, as the options ask; followed, with timestamps (to resume).
+fn first_query(container: &str, opts: &LogOptions, follow: bool) -> LogQuery {
+    LogQuery {
+        container: container.into(),
+        follow,
+        timestamps: follow || opts.timestamps,
+        since_seconds: opts.since.map(|d| d.as_secs().max(1)),
+        tail_lines: opts.tail,
+        previous: opts.previous,
+        ..Default::default()
     }
 }
 
@@ -532,40 +413,6 @@ impl Stamp {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn timestamps_compare_to_the_nanosecond_whatever_their_digits() {
-        let a = Stamp::parse("2026-11-22T03:30:05.1Z").unwrap();
-        let b = Stamp::parse("2026-11-22T03:30:05.12Z").unwrap();
-        let c = Stamp::parse("2026-11-22T03:30:05Z").unwrap();
-        assert!(c < a && a < b);
-        assert_eq!(a.whole_seconds(), "2026-11-22T03:30:05Z");
-        assert_eq!(Stamp::parse("yesterday"), None);
-        assert_eq!(Stamp::parse("2026-11-22 03:30:05Z"), None);
-    }
-
-    #[test]
-    fn a_resumed_stream_prints_no_line_twice() {
-        let mut out = Vec::new();
-        let mut resume = Resume::default();
-        for line in [
-            "2026-11-22T03:30:05.100000000Z one",
-            "2026-11-22T03:30:05.200000000Z two",
-            // the next stream starts at the whole second again
-            "2026-11-22T03:30:05.100000000Z one",
-            "2026-11-22T03:30:05.200000000Z two",
-            "2026-11-22T03:30:06.000000001Z three",
-            "no timestamp",
-        ] {
-            if let Some((_, text)) = resume.fresh(line) {
-                out.extend_from_slice(format!("{text}\n").as_bytes());
-            }
-        }
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "one\ntwo\nthree\nno timestamp\n"
-        );
-    }
 
     #[test]
     fn daemons_and_runs_get_short_prefixes_and_extra_workers_on_request() {
@@ -603,7 +450,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            LogQuery::first("spark", &opts, false).query_string(),
+            first_query("spark", &opts, false).query_string(),
             "container=spark&previous=true&sinceSeconds=600&tailLines=20"
         );
         let mut resume = Resume::default();

@@ -7,8 +7,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::client::{ApiServer, KubeError, duration_text};
-use super::logs::LogQuery;
-use super::wait::{Progress, WaitOptions};
+use super::log_query::LogQuery;
+use super::progress::{Progress, WaitOptions};
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;

@@ -12,7 +12,8 @@ use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
 use super::pods::{on_older_template, pod_ready, pods_of, runs_template, terminating};
-use super::wait::{Progress, WaitOptions, wait_for_spark};
+use super::progress::{Progress, WaitOptions};
+use super::wait::wait_for_spark;
 use crate::json::str_at;
 use crate::render::Object;
 use crate::render::kinds;

@@ -16,9 +16,9 @@ use futures::{AsyncBufReadExt, StreamExt};
 use serde_json::{Value, json};
 
 use super::client::{ApiServer, KubeError};
-use super::logs::{LogQuery, Resume};
+use super::log_query::{LogQuery, Resume};
 use super::pods::{Problem, pod_problem, terminating};
-use super::wait::deadline;
+use super::progress::deadline;
 use crate::json::str_at;
 use crate::render::Submission;
 use crate::render::kinds::{self, kind_info};

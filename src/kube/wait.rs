@@ -6,93 +6,20 @@
 //! Then Spark's own view: the master's `/json/` through the API server's service proxy, until the
 //! master is ALIVE with every worker registered.
 
-use std::io::IsTerminal;
-use std::time::Duration;
-
 use tokio::time::Instant;
 
 use futures::future::join_all;
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use serde_json::Value;
 
 use super::client::{ApiServer, KubeError, duration_text};
 use super::pods::check_pods;
+pub use super::progress::{Progress, WaitOptions};
 use crate::render::Object;
 use crate::render::model::Component;
 use crate::spark::master;
 use crate::values::Cluster;
 use crate::values::ClusterSpec;
-
-#[derive(Debug, Clone, Copy)]
-pub struct WaitOptions {
-    /// The whole wait, as the user gave it (messages name it).
-    pub timeout: Duration,
-    pub interval: Duration,
-    /// How much of `timeout` an earlier step (the roll before the wait) already took.
-    pub spent: Duration,
-}
-
-impl WaitOptions {
-    /// How often the state is read again: the last step (a probe, a registration) is over a
-    /// second or less after the one before, so a longer period would be most of the wait.
-    pub const INTERVAL: Duration = Duration::from_millis(500);
-
-    /// When the time left runs out.
-    pub(crate) fn deadline(&self) -> Instant {
-        deadline(self.timeout.saturating_sub(self.spent))
-    }
-}
-
-impl Default for WaitOptions {
-    fn default() -> Self {
-        WaitOptions {
-            timeout: Duration::from_secs(600),
-            interval: WaitOptions::INTERVAL,
-            spent: Duration::ZERO,
-        }
-    }
-}
-
-/// One spinner line per thing waited on, on a terminal; nothing otherwise.
-pub struct Progress {
-    multi: MultiProgress,
-}
-
-impl Progress {
-    pub fn new() -> Progress {
-        let target = if std::io::stderr().is_terminal() {
-            ProgressDrawTarget::stderr()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
-        Progress {
-            multi: MultiProgress::with_draw_target(target),
-        }
-    }
-
-    pub fn hidden() -> Progress {
-        Progress {
-            multi: MultiProgress::with_draw_target(ProgressDrawTarget::hidden()),
-        }
-    }
-
-    pub(crate) fn line(&self, prefix: String) -> ProgressBar {
-        let bar = self.multi.add(ProgressBar::new_spinner());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {prefix:.bold} {wide_msg}")
-                .expect("static template"),
-        );
-        bar.set_prefix(prefix);
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    }
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Progress::new()
-    }
-}
 
 struct Pending<'a> {
     object: &'a Object,
@@ -163,13 +90,6 @@ pub async fn wait(
         tokio::time::sleep(opts.interval).await;
     }
     wait_for_spark(api, cluster, deadline, opts, progress).await
-}
-
-/// `timeout` from now; one past what the clock can hold is no deadline.
-pub(crate) fn deadline(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
 
 fn int(value: &Value, pointer: &str) -> i64 {

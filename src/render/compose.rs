@@ -156,7 +156,7 @@ pub(crate) fn build_dir(cluster: &Cluster, opts: &RenderOptions) -> Result<Compo
     // Before the `$` escaping: the files are read by bash and Spark, not interpolated by compose.
     let files = compose_dir::mount_configs(&mut document.doc, &mut document.warnings)?;
     let compose = document.finish()?;
-    Ok(ComposeDir::new(compose, files))
+    Ok(ComposeDir::new(&compose.text, files, compose.warnings))
 }
 
 /// The rendered and checked compose document, before compose's `$` escaping.

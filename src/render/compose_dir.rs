@@ -16,7 +16,6 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
-use super::compose::Compose;
 use crate::error::{Error, quote};
 
 /// The compose file's name in the folder: the first name `docker compose` and docker-compose
@@ -51,11 +50,12 @@ pub struct DirFile {
 }
 
 impl ComposeDir {
-    pub(crate) fn new(compose: Compose, files: Vec<DirFile>) -> ComposeDir {
+    /// The folder of a compose file's `text`, the `files` it mounts and what was left out.
+    pub(crate) fn new(text: &str, files: Vec<DirFile>, warnings: Vec<String>) -> ComposeDir {
         ComposeDir {
-            compose: format!("{HEADER}{}", compose.text),
+            compose: format!("{HEADER}{text}"),
             files,
-            warnings: compose.warnings,
+            warnings,
         }
     }
 }

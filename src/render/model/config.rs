@@ -219,7 +219,7 @@ fn spark_defaults(spec: &ClusterSpec) -> BTreeMap<String, String> {
     }
     conf.extend(spec.spark_conf.clone());
     // The cluster's dependencies before a user's own class path entries.
-    conf.extend(super::dependencies::conf(spec));
+    conf.extend(super::deps_folder::conf(spec));
     conf
 }
 

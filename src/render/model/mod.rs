@@ -25,6 +25,7 @@ pub(crate) mod component;
 pub(crate) mod config;
 pub(crate) mod daemons;
 pub(crate) mod dependencies;
+pub(crate) mod deps_folder;
 pub(crate) mod driver;
 pub(crate) mod extend;
 pub(crate) mod jobs;
