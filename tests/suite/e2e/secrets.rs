@@ -162,24 +162,24 @@ fn credentials_come_from_secrets_and_values_reach_spark_as_written() {
     let mode = std::fs::metadata(format!("{conf_dir}/spark-defaults.conf")).unwrap();
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(mode.permissions().mode() & 0o777, 0o600);
-    let version: Option<Value> = cluster
-        .net
-        .run_in(
-            "driver",
-            &[
-                "curl",
-                "-sf",
-                "--max-time",
-                "5",
-                &format!("http://{}:18080/api/v1/version", cluster.net.ip(HISTORY)),
-            ],
-        )
-        .and_then(|b| serde_json::from_str(&b).ok());
-    assert!(
-        version.is_some(),
-        "the history server answers\n{}",
-        cluster.logs()
-    );
+    // Its JVM runs before its UI listens: on a busy machine, seconds before.
+    let url = format!("http://{}:18080/api/v1/version", cluster.net.ip(HISTORY));
+    let asked = Instant::now();
+    let answers = || {
+        cluster
+            .net
+            .run_in("driver", &["curl", "-sf", "--max-time", "5", &url])
+            .and_then(|b| serde_json::from_str::<Value>(&b).ok())
+            .is_some()
+    };
+    while !answers() {
+        assert!(
+            asked.elapsed() < super::WAIT,
+            "the history server answers\n{}",
+            cluster.logs()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
     drop(cluster);
 }
 
