@@ -165,3 +165,47 @@ fn a_timed_out_apply_names_the_timeout_given() {
         apply.stderr
     );
 }
+
+/// With demand scaling from zero workers, `apply` waits for the master alone and says that KEDA
+/// brings the workers; the ScaledObject is applied like any object.
+#[test]
+fn apply_with_demand_scaling_from_zero_waits_for_the_master_alone() {
+    use crate::common::sparkup;
+    let fake = Fake::new().with_namespace("default");
+    fake.state().spark = Some(json!({"status": "ALIVE", "aliveworkers": 0, "workers": []}));
+    let kubeconfig = fake.kubeconfig();
+    let apply = sparkup(&[
+        "apply",
+        "-p",
+        "dev",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--timeout",
+        "20s",
+        "--set",
+        "workers.autoscaling.enabled=true",
+        "--set",
+        "workers.autoscaling.mode=demand",
+        "--set",
+        "workers.autoscaling.minReplicas=0",
+        "--set",
+        "sparkConf.spark.cores.max=2",
+    ]);
+    assert_eq!(apply.code, Some(0), "{}{}", apply.stdout, apply.stderr);
+    assert!(
+        apply.stdout.contains("applied ScaledObject/spark-worker"),
+        "{}",
+        apply.stdout
+    );
+    assert!(
+        apply.stdout.contains(
+            "Spark master ALIVE with 0 worker(s) in namespace default (KEDA adds workers as \
+             applications ask for cores, up to 10)"
+        ),
+        "{}",
+        apply.stdout
+    );
+    // sparkup leaves the workers' replicas to KEDA.
+    let workers = &fake.state().objects[&format!("{DEPLOYMENTS}/spark-worker")];
+    assert!(workers["spec"].get("replicas").is_none(), "{workers}");
+}
