@@ -188,7 +188,7 @@ fn check_fit(
 ) {
     let mut conf = cluster.spec.spark_conf.clone();
     conf.extend(job.conf.clone());
-    let capacity = values::sizing_capacity(cluster, job.workers);
+    let capacity = values::sizing_capacity(cluster, job);
     for misfit in fit::check(&conf, &capacity) {
         let given = request.conf.iter().any(|c| c.starts_with(misfit.key));
         let origin = match (job.conf.contains_key(misfit.key), &request.job) {

@@ -3,7 +3,8 @@
 //! A standalone master starts an executor only on a worker with enough free cores and memory for
 //! it. An application that asks for more than any one worker offers is accepted and then waits
 //! in WAITING forever, with nothing in its log but "Initial job has not accepted any resources".
-//! sparkup refuses such an application before anything is created, naming the figures.
+//! sparkup refuses such an application before anything is created, naming the figures; GPUs
+//! are checked alike (see `gpus`).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,8 @@ pub(crate) struct Capacity {
     pub worker_memory_mib: u64,
     /// Workers the application can use.
     pub workers: u64,
+    /// GPUs one worker offers: the most any worker the application can use has.
+    pub worker_gpus: u64,
 }
 
 /// One property that cannot work, and what would.
@@ -35,6 +38,7 @@ pub(crate) fn check(conf: &BTreeMap<String, String>, capacity: &Capacity) -> Vec
     check_memory(conf, capacity, &mut misfits);
     let executor_cores = check_cores(conf, capacity, &mut misfits);
     check_cores_max(conf, capacity, executor_cores, &mut misfits);
+    super::gpus::check(conf, capacity.worker_gpus, &mut misfits);
     misfits
 }
 
@@ -182,6 +186,7 @@ mod tests {
         worker_cores: 2,
         worker_memory_mib: 2688,
         workers: 2,
+        worker_gpus: 0,
     };
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub(crate) mod conf;
 pub(crate) mod fit;
+pub(crate) mod gpus;
 #[cfg(feature = "kube")]
 pub(crate) mod master;
 pub(crate) mod ports;

@@ -69,6 +69,9 @@ impl Default for ClusterSpec {
                     requests: amounts("2", "4Gi"),
                     limits: amounts("2", "4Gi"),
                 },
+                gpus: 0,
+                gpu_resource: DEFAULT_GPU_RESOURCE.into(),
+                gpu_discovery_script: None,
                 daemon_memory: Quantity::parse("256Mi").expect("built-in quantity"),
                 ports: Ports {
                     rpc: 7078,

@@ -91,13 +91,13 @@ pub fn load_recorded(values: &Value, origin: &str) -> Result<Cluster, Error> {
     typed(&tree)
 }
 
-/// What the cluster offers an application that brings `extra_workers` of its own.
+/// What the cluster offers `job`, with the extra workers it brings.
 #[cfg(feature = "kube")]
 pub(crate) fn sizing_capacity(
     cluster: &Cluster,
-    extra_workers: u32,
+    job: &spec::JobSpec,
 ) -> crate::spark::fit::Capacity {
-    sizing::capacity(&cluster.spec, &cluster.sizing, extra_workers)
+    sizing::capacity(&cluster.spec, &cluster.sizing, Some(job))
 }
 
 /// The built-in defaults as the bottom layer of the merge.

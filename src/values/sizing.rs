@@ -2,7 +2,7 @@
 //! the manifests carry (see `spark::sizing` for the rules).
 
 use super::quantity::{MIB, Quantity};
-use super::spec::{ClusterSpec, Resources};
+use super::spec::{ClusterSpec, JobSpec, Resources};
 use std::collections::BTreeMap;
 
 use crate::error::{ValueError, path_key};
@@ -192,12 +192,19 @@ fn worker_memory(spec: &ClusterSpec, daemon_mib: u64, executors: u64) -> Result<
     Ok(worker_memory_mib(mib(limit), daemon_mib, executors))
 }
 
-/// What the cluster offers an application that brings `extra_workers` of its own.
-pub(crate) fn capacity(spec: &ClusterSpec, sizing: &Sizing, extra_workers: u32) -> Capacity {
+/// What the cluster offers `job`, with the extra workers it brings (none for the Connect
+/// server): the standing workers' sizes, and the most GPUs any of its workers has.
+pub(crate) fn capacity(spec: &ClusterSpec, sizing: &Sizing, job: Option<&JobSpec>) -> Capacity {
+    let extra_workers = job.map_or(0, |j| j.workers);
+    let extra_gpus = match job {
+        Some(job) if job.workers > 0 => spec.workers.extra_worker_gpus(job),
+        _ => 0,
+    };
     Capacity {
         worker_cores: sizing.worker_cores,
         worker_memory_mib: sizing.worker_memory_mib,
         workers: u64::from(spec.workers.most()) + u64::from(extra_workers),
+        worker_gpus: u64::from(spec.workers.gpus.max(extra_gpus)),
     }
 }
 
@@ -205,10 +212,10 @@ pub(crate) fn capacity(spec: &ClusterSpec, sizing: &Sizing, extra_workers: u32) 
 /// one that can never get an executor is refused here, before anything is applied.
 pub(super) fn check_applications(spec: &ClusterSpec, sizing: &Sizing) -> Vec<ValueError> {
     let mut errors = Vec::new();
-    let mut check = |owner: String, own: &BTreeMap<String, String>, extra_workers: u32| {
+    let mut check = |owner: String, own: &BTreeMap<String, String>, job: Option<&JobSpec>| {
         let mut conf = spec.spark_conf.clone();
         conf.extend(own.clone());
-        let capacity = capacity(spec, sizing, extra_workers);
+        let capacity = capacity(spec, sizing, job);
         for misfit in fit::check(&conf, &capacity) {
             let field = match own.contains_key(misfit.key) {
                 true => path_key(&format!("{owner}.conf"), misfit.key),
@@ -222,10 +229,10 @@ pub(super) fn check_applications(spec: &ClusterSpec, sizing: &Sizing) -> Vec<Val
         }
     };
     for (name, job) in &spec.jobs {
-        check(path_key("jobs", name), &job.conf, job.workers);
+        check(path_key("jobs", name), &job.conf, Some(job));
     }
     if spec.connect.enabled {
-        check("connect".into(), &spec.connect.conf, 0);
+        check("connect".into(), &spec.connect.conf, None);
     }
     errors
 }

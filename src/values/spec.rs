@@ -22,6 +22,9 @@ use super::tls::TlsSpec;
 /// with bash, Java and Spark under `$SPARK_HOME` works: the launcher travels in the ConfigMap.
 pub const DEFAULT_IMAGE: (&str, &str) = ("apache/spark", "4.1.2");
 
+/// NVIDIA's device plugin's resource, the GPUs most clusters have.
+pub const DEFAULT_GPU_RESOURCE: &str = "nvidia.com/gpu";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
@@ -293,6 +296,9 @@ pub struct JobSpec {
     /// Extra workers that start with the driver, register with the master, and leave when it
     /// ends (native sidecar containers, Kubernetes 1.29 or later); sized like `workers`.
     pub workers: u32,
+    /// GPUs of each extra worker, over `workers.gpus` (which they have when this is unset).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worker_gpus: Option<u32>,
     /// What this role adds to its pods, over the top-level `pod`; the same keys.
     #[serde(default, skip_serializing_if = "PodValues::is_empty")]
     pub pod: PodValues,
@@ -329,6 +335,7 @@ impl Default for JobSpec {
             backoff_limit: 0,
             active_deadline_seconds: None,
             workers: 0,
+            worker_gpus: None,
             pod: PodValues::default(),
         }
     }
@@ -523,6 +530,16 @@ pub struct WorkerSpec {
     pub replicas: u32,
     /// A worker's container: its cores and the memory it offers come from the limits.
     pub resources: Resources,
+    /// GPUs of each worker's container (limits and requests of `gpuResource`), which the worker
+    /// offers Spark's executors (`spark.worker.resource.gpu.*`); 0 for none.
+    pub gpus: u32,
+    /// The Kubernetes extended resource the GPUs are: `nvidia.com/gpu`, `amd.com/gpu`,
+    /// `gpu.intel.com/i915`.
+    pub gpu_resource: String,
+    /// An executable in the image that prints the container's GPUs as Spark's resource JSON;
+    /// by default sparkup's own, from the ConfigMap, which asks `nvidia-smi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_discovery_script: Option<String>,
     /// Heap of the worker daemon itself; executors get what the limits leave after it.
     pub daemon_memory: Quantity,
     /// A worker's ports.
@@ -606,6 +623,11 @@ impl WorkerSpec {
             true => self.autoscaling.max_replicas,
             false => self.replicas,
         }
+    }
+
+    /// The GPUs a job's extra workers have: the job's own `workerGpus`, or the workers'.
+    pub fn extra_worker_gpus(&self, job: &JobSpec) -> u32 {
+        job.worker_gpus.unwrap_or(self.gpus)
     }
 
     /// KEDA scales the workers on the applications the master holds.

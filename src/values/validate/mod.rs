@@ -7,6 +7,7 @@
 
 mod apps;
 mod deps;
+mod gpus;
 mod names;
 mod pods;
 mod roles;
@@ -31,6 +32,7 @@ use crate::spark::conf as spark_conf;
 use crate::spark::secrets as spark_secrets;
 use apps::*;
 use deps::*;
+use gpus::*;
 use names::*;
 use pods::*;
 use roles::*;
@@ -59,6 +61,8 @@ pub(crate) const RESERVED_ENV: &[&str] = &[
     "SPARK_WORKER_DIR",
     "SPARK_LOCAL_DIRS",
     "SPARK_WORKER_DECOMMISSION",
+    "SPARKUP_WORKER_GPUS",
+    "SPARKUP_GPU_DISCOVERY_SCRIPT",
     "SPARK_DRIVER_MEMORY",
     "SPARK_DRIVER_PORT",
     "SPARK_BLOCKMANAGER_PORT",
@@ -107,6 +111,7 @@ pub(crate) fn check(spec: &ClusterSpec, tree: &Value) -> Vec<ValueError> {
     check_secret_conf(&mut r, "secretConf", &spec.secret_conf, &[&spec.spark_conf]);
     check_security(spec, &mut r);
     check_roles(spec, tree, &mut r);
+    check_gpus(spec, &mut r);
     check_pods(spec, tree, &mut r);
     check_storage(&spec.storage, &mut r);
     check_dependencies(spec, &mut r);
