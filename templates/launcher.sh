@@ -94,10 +94,12 @@ https_opts() {
 
 role_worker() {
   [[ $# -eq 1 ]] || die "usage: worker <master-url>, e.g. worker spark://spark-master:7077"
+  local gpus
+  gpus=$(gpu_opts)
   wait_for_master "$1"
   private_conf
   local ui=${SPARK_WORKER_WEBUI_PORT:-8081}
-  SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} $(daemon_java_opts)$(https_opts standalone "$ui")"
+  SPARK_WORKER_OPTS="${SPARK_WORKER_OPTS:-} $(daemon_java_opts)$(https_opts standalone "$ui")$gpus"
   export SPARK_WORKER_OPTS
   local -a command=("$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker
     --host "$ADDRESS"
@@ -122,6 +124,32 @@ role_worker() {
     wait "$WORKER_PID" || true
   done
   wait "$WORKER_PID"
+}
+
+# A worker with GPUs (SPARKUP_WORKER_GPUS) offers them to executors: the JVM options (after a
+# space) with how many and the script that lists their addresses, which Spark runs itself. That
+# is the image's SPARKUP_GPU_DISCOVERY_SCRIPT, or sparkup's own beside this launcher, copied to
+# an executable file in scratch space (a ConfigMap's files are not executable). Checked before
+# the worker starts, so a missing script is this message rather than an executor that never
+# comes.
+gpu_opts() {
+  local gpus=${SPARKUP_WORKER_GPUS:-0} script=${SPARKUP_GPU_DISCOVERY_SCRIPT:-} dir
+  [[ "$gpus" =~ ^[0-9]+$ ]] || die "SPARKUP_WORKER_GPUS=$gpus: expected a number of GPUs"
+  ((10#$gpus > 0)) || return 0
+  if [[ -n "$script" ]]; then
+    [[ -f "$script" && -x "$script" ]] ||
+      die "the GPU discovery script $script (workers.gpuDiscoveryScript) is not an executable file in this image"
+  else
+    local builtin="${BASH_SOURCE[0]%/*}/discover-gpus.sh"
+    [[ -r "$builtin" ]] || die "sparkup's GPU discovery script is missing beside the launcher ($builtin)"
+    dir=$(umask 077 && mktemp -d "${TMPDIR:-/tmp}/sparkup-gpus.XXXXXX") ||
+      die "cannot create a folder for the GPU discovery script"
+    script="$dir/discover-gpus.sh"
+    { cp "$builtin" "$script" && chmod 700 "$script"; } ||
+      die "cannot make an executable copy of the GPU discovery script in $dir"
+  fi
+  printf -- ' -Dspark.worker.resource.gpu.amount=%s -Dspark.worker.resource.gpu.discoveryScript=%s' \
+    "$((10#$gpus))" "$script"
 }
 
 # A worker or driver that finds no master waits out Spark's registration back-off (5 to 15 s,

@@ -9,6 +9,7 @@
 //! configuration files travel as inline configs; `compose_dir` turns them into files beside the
 //! compose file for the compose versions that cannot read inline configs.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -26,7 +27,7 @@ use super::templates;
 use crate::error::{Error, quote};
 use crate::values::Cluster;
 use crate::values::quantity::MIB;
-use crate::values::spec::{ClusterSpec, Resources};
+use crate::values::spec::{ClusterSpec, DEFAULT_GPU_RESOURCE, Resources};
 
 /// Where `docker compose` takes the shared authentication secret from.
 const AUTH_SECRET_HOST_ENV: &str = "SPARK_AUTH_SECRET";
@@ -68,6 +69,8 @@ struct Service {
     tmpfs: Vec<String>,
     cpus: Option<String>,
     memory: Option<String>,
+    /// NVIDIA GPUs reserved for the container (`deploy.resources.reservations.devices`).
+    gpus: Option<u32>,
     /// The health check's launcher arguments (`health 8080`), none for a job.
     health: Option<Vec<String>>,
     /// The services this one waits for: until the master is healthy, until the dependencies
@@ -183,21 +186,8 @@ impl Document {
 /// Renders the template and checks that it is one YAML mapping with services.
 fn document(cluster: &Cluster, opts: &RenderOptions) -> Result<Document, Error> {
     let mut warnings = Vec::new();
-    // Compose has no Secret to mount the keystores from: the local cluster runs without TLS.
-    let plain;
-    let cluster = if cluster.spec.security.tls.enabled {
-        warnings.push(
-            "security.tls: docker-compose has no Secret to mount the keystores from: the UIs \
-             and RPC run without TLS"
-                .to_string(),
-        );
-        let mut copy = cluster.clone();
-        copy.spec.security.tls.enabled = false;
-        plain = copy;
-        &plain
-    } else {
-        cluster
-    };
+    let local = local(cluster, &mut warnings);
+    let cluster = local.as_ref();
     let context = Context::new(cluster);
     let project = project(cluster, &context, &mut warnings);
     let from_host: Vec<(String, Vec<FromHost>)> = project
@@ -257,6 +247,31 @@ fn secrets_from_host(
             ),
         });
     }
+}
+
+/// The cluster as compose can run it, each difference a warning: compose has no Secret to
+/// mount TLS keystores from, so it runs without TLS; it reserves NVIDIA's GPUs alone (its
+/// `nvidia` device driver), so other GPUs are left out.
+fn local<'a>(cluster: &'a Cluster, warnings: &mut Vec<String>) -> Cow<'a, Cluster> {
+    let mut local = Cow::Borrowed(cluster);
+    if cluster.spec.security.tls.enabled {
+        warnings.push(
+            "security.tls: docker-compose has no Secret to mount the keystores from: the UIs \
+             and RPC run without TLS"
+                .to_string(),
+        );
+        local.to_mut().spec.security.tls.enabled = false;
+    }
+    let workers = &cluster.spec.workers;
+    if workers.gpus > 0 && workers.gpu_resource != DEFAULT_GPU_RESOURCE {
+        warnings.push(format!(
+            "workers.gpuResource: docker-compose reserves NVIDIA GPUs alone (device driver \
+             nvidia), not {}: the workers offer no GPU",
+            quote(&workers.gpu_resource)
+        ));
+        local.to_mut().spec.workers.gpus = 0;
+    }
+    local
 }
 
 fn project(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Project {
@@ -335,8 +350,9 @@ fn daemons(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> 
                 environment: environment(container),
                 ports: published,
                 tmpfs: tmpfs(container),
-                cpus: cpus(container.resources),
-                memory: memory(container.resources),
+                cpus: cpus(container.resources.base),
+                memory: memory(container.resources.base),
+                gpus: container.resources.gpus.map(|g| g.count),
                 health: health(workload.component, container),
                 depends_on: waits_for(cluster, workload.component),
                 run_once: false,
@@ -418,8 +434,9 @@ fn jobs(cluster: &Cluster, context: &Context, warnings: &mut Vec<String>) -> Vec
             environment: environment(driver),
             ports: Vec::new(),
             tmpfs: tmpfs(driver),
-            cpus: cpus(driver.resources),
-            memory: memory(driver.resources),
+            cpus: cpus(driver.resources.base),
+            memory: memory(driver.resources.base),
+            gpus: None,
             health: None,
             depends_on: waits_for(cluster, Component::Job),
             run_once: false,

@@ -75,6 +75,7 @@ fn each_change_restarts_only_the_roles_that_read_it() {
             &["sparkConf.spark.worker.cleanup.enabled=true"],
         ),
         ("worker resources", &["workers.resources.limits.memory=6Gi"]),
+        ("workers' GPUs", &["workers.gpus=1"]),
         ("the image", &["image.tag=4.1.3"]),
         ("an env var", &["env.TZ=UTC"]),
         ("a history setting", &["history.cleaner.maxAge=14d"]),
@@ -132,6 +133,10 @@ fn each_change_restarts_only_the_roles_that_read_it() {
         assert!(!line.contains("spark-history"), "{line}");
     }
     assert!(!line("a master property").contains("spark-worker"));
+    assert_eq!(
+        line("workers' GPUs"),
+        "workers' GPUs (workers.gpus=1): Deployment/spark-worker"
+    );
     assert!(!line("a worker property").contains("Deployment/spark-master"));
     assert!(line("the image").contains("Deployment/spark-master"));
     assert_eq!(

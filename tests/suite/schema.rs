@@ -17,6 +17,8 @@ const VALID_FIXTURES: &[&str] = &[
     "tls",
     "demand",
     "dependencies",
+    "gpus",
+    "gpus-amd",
 ];
 
 /// The API version the manifests target, as k8s-openapi's `v1_33` feature does.

@@ -1,6 +1,6 @@
 //! The shell scripts: the role launcher (`templates/launcher.sh`), lint-clean, strict about its
-//! arguments and starting each daemon through the distribution's own `spark-class`; and the
-//! image's checksum check.
+//! arguments and starting each daemon through the distribution's own `spark-class`; sparkup's
+//! GPU discovery script (`gpus`); and the image's checksum check.
 //!
 //! A stand-in Spark distribution whose `spark-class` and `spark-submit` print what they were
 //! given shows exactly how the launcher starts each role, without Java.
@@ -10,6 +10,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+mod gpus;
 
 fn launcher() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -72,6 +74,7 @@ fn stdout(out: &Output) -> String {
 fn scripts_pass_shellcheck() {
     let out = Command::new("shellcheck")
         .args(["--severity=style", &launcher()])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/discover-gpus.sh"))
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("docker/verify-sha512.sh"))
         .output()
         .expect("shellcheck on PATH (apt-get install shellcheck)");

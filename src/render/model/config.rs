@@ -1,6 +1,6 @@
 //! The files every pod mounts from the instance's ConfigMap: `spark-defaults.conf`, the
-//! launcher and, with metrics on, `metrics.properties`; and the fingerprint that restarts pods
-//! when what they read changes.
+//! launcher, with metrics on `metrics.properties`, and with GPU workers sparkup's discovery
+//! script; and the fingerprint that restarts pods when what they read changes.
 
 use std::collections::BTreeMap;
 
@@ -8,6 +8,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::component::Component;
+use super::gpus;
 use crate::spark::conf as spark_conf;
 use crate::spark::readers::readers;
 use crate::spark::tls as spark_tls;
@@ -56,6 +57,9 @@ pub(crate) struct ConfigFile {
     /// The whole path in the container.
     pub target: String,
     pub content: String,
+    /// Mounted only into pods with GPU workers (sparkup's discovery script), so that turning
+    /// GPUs on changes no other role's pod template.
+    pub gpu_workers_only: bool,
 }
 
 impl Config {
@@ -65,6 +69,7 @@ impl Config {
             path,
             target: format!("{SPARKUP_DIR}/{path}"),
             content,
+            gpu_workers_only: key == gpus::DISCOVERY_SCRIPT_KEY,
         };
         let properties = spark_defaults(spec);
         let mut files = vec![
@@ -82,8 +87,19 @@ impl Config {
                 METRICS_PROPERTIES.to_string(),
             ));
         }
+        if gpus::builtin_discovery(spec) {
+            files.push(file(
+                gpus::DISCOVERY_SCRIPT_KEY,
+                "bin/discover-gpus.sh",
+                gpus::DISCOVERY_SCRIPT.to_string(),
+            ));
+        }
         let mut files_hash = Sha256::new();
-        for file in files.iter().filter(|f| f.key != "spark-defaults.conf") {
+        // Only the workers' daemons run the discovery script. A job's run reads the ConfigMap
+        // as it is when the run starts, whatever its template's fingerprint.
+        let shared =
+            |f: &&ConfigFile| f.key != "spark-defaults.conf" && f.key != gpus::DISCOVERY_SCRIPT_KEY;
+        for file in files.iter().filter(shared) {
             files_hash.update(file.key.as_bytes());
             files_hash.update([0]);
             files_hash.update(file.content.as_bytes());
@@ -103,6 +119,15 @@ impl Config {
     /// applications read restarts no daemon, and a daemon's own restarts no driver.
     pub(crate) fn fingerprint(&self, component: Component) -> String {
         let mut hash = self.files_hash.clone();
+        if component == Component::Worker
+            && let Some(script) = self
+                .files
+                .iter()
+                .find(|f| f.key == gpus::DISCOVERY_SCRIPT_KEY)
+        {
+            hash.update(script.content.as_bytes());
+            hash.update([0]);
+        }
         for (key, value) in self.properties.iter().filter(|(k, _)| reads(component, k)) {
             hash.update(key.as_bytes());
             hash.update([0]);

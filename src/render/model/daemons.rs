@@ -9,6 +9,7 @@ use super::component::{Component, Port};
 use super::config::{Config, master_url};
 use super::driver::{DriverParts, driver_container};
 use super::extend::extend;
+use super::gpus::{self, ContainerResources, Gpus};
 use super::pod::{
     Container, EMPTY, LOCAL_DIR, Pod, PodParts, Scheduling, WORK_DIR, container_env, env_from,
     heap_mib, launcher_command, spread, spread_over_nodes,
@@ -129,7 +130,7 @@ fn daemon_container<'a>(
         env: container_env(env, user_env),
         env_from: env_from(&spec.env_from),
         ports,
-        resources,
+        resources: resources.into(),
         readiness: probes.readiness,
         liveness: probes.liveness,
         startup: probes.startup,
@@ -151,18 +152,19 @@ pub(crate) struct WorkerPorts {
     pub work_volume: String,
 }
 
-/// A worker container: the worker role with the cores and memory its limits allow, and the
-/// variables of its pod's `pod` values.
+/// A worker container: the worker role with the cores and memory its limits allow and its
+/// `gpus`, and the variables of its pod's `pod` values.
 pub(crate) fn worker_container<'a>(
     cluster: &'a Cluster,
     name: String,
     ports: WorkerPorts,
+    gpus: u32,
     user_env: &BTreeMap<String, String>,
 ) -> Container<'a> {
     let spec = &cluster.spec;
     let w = &spec.workers;
     let sizing = &cluster.sizing;
-    let env = [
+    let mut env = vec![
         ("SPARK_WORKER_CORES", sizing.worker_cores.to_string()),
         (
             "SPARK_WORKER_MEMORY",
@@ -178,6 +180,7 @@ pub(crate) fn worker_container<'a>(
         ("SPARK_LOCAL_DIRS", LOCAL_DIR.to_string()),
         ("SPARK_WORKER_DECOMMISSION", w.decommission.to_string()),
     ];
+    env.extend(gpus::worker_env(spec, gpus));
     let probes = probes::of(Component::Worker, |name| match name {
         "rpc" => Some(ports.rpc.clone()),
         "http" => Some(ports.http.clone()),
@@ -192,7 +195,10 @@ pub(crate) fn worker_container<'a>(
         args: vec![Component::Worker.as_str().into(), master_url(spec)],
         env: container_env(&env, user_env),
         env_from: env_from(&spec.env_from),
-        resources: &w.resources,
+        resources: ContainerResources {
+            base: &w.resources,
+            gpus: Gpus::of(spec, gpus),
+        },
         scratch: vec![("tmp".into(), LOCAL_DIR), (ports.work_volume, WORK_DIR)],
         ports: vec![ports.rpc, ports.http],
         restart_policy: None,
@@ -218,7 +224,7 @@ pub(crate) fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
     if values.topology_spread_constraints.is_none() && w.anti_affinity == AntiAffinity::None {
         values.topology_spread_constraints = Some(vec![spread_over_nodes(&selector)]);
     }
-    let container = worker_container(cluster, "spark".into(), ports, &values.env);
+    let container = worker_container(cluster, "spark".into(), ports, w.gpus, &values.env);
     let parts = PodParts {
         component: Component::Worker,
         labels: &w.pod_labels,
@@ -230,6 +236,8 @@ pub(crate) fn workers<'a>(cluster: &'a Cluster, config: &Config) -> Workload<'a>
         },
     };
     let mut pod = Pod::single(spec, config, container, parts);
+    pod.tolerations = gpus::tolerations(&w.tolerations, Gpus::of(spec, w.gpus));
+    pod.gpu_workers = w.gpus > 0;
     pod.termination_grace_period_seconds = Some(w.termination_grace_period_seconds);
     extend(&mut pod, &values);
     Workload {

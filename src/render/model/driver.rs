@@ -50,7 +50,7 @@ pub(crate) fn driver_container<'a>(spec: &ClusterSpec, parts: DriverParts<'a>) -
         env: container_env(&env, &parts.env),
         env_from: env_from(&sources),
         ports: Component::Job.ports(spec),
-        resources: parts.resources,
+        resources: parts.resources.into(),
         readiness: None,
         liveness: None,
         startup: None,

@@ -10,6 +10,7 @@ use super::config::Config;
 use super::daemons::{WorkerPorts, worker_container};
 use super::driver::{DriverParts, driver_container};
 use super::extend::extend;
+use super::gpus::Gpus;
 use super::pod::{
     ConfigMapMount, Container, EMPTY, Pod, PodExtras, RestartPolicy, field_env, pod_annotations,
     pod_labels,
@@ -119,20 +120,26 @@ pub(crate) fn job_template<'a>(
     let mut scratch = vec!["tmp".to_string()];
     scratch.extend((1..=job.workers).map(|i| format!("work-{i}")));
     let job_label = BTreeMap::from([(LABEL_JOB.to_string(), parts.key.to_string())]);
+    // The extra workers' GPUs; the driver has none.
+    let gpus = match job.workers {
+        0 => 0,
+        _ => spec.workers.extra_worker_gpus(job),
+    };
     let mut pod = Pod {
         labels: pod_labels(spec, Component::Job, &job_label),
         annotations: pod_annotations(&EMPTY, config, Component::Job),
         containers: vec![driver],
         init_containers: (1..=job.workers)
-            .map(|i| extra_worker(cluster, i, &values.env))
+            .map(|i| extra_worker(cluster, i, gpus, &values.env))
             .collect(),
         restart_policy: Some(RestartPolicy::Never),
         node_selector: &EMPTY,
-        tolerations: &[],
+        tolerations: super::gpus::tolerations(&[], Gpus::of(spec, gpus)),
         affinity: None,
         termination_grace_period_seconds: None,
         scratch,
         config_maps,
+        gpu_workers: gpus > 0,
         extras: PodExtras::default(),
     };
     extend(&mut pod, &values);
@@ -164,14 +171,19 @@ pub(crate) fn job_template<'a>(
 /// A job's extra worker `i` (from 1): a native sidecar, started before the driver, stopped
 /// after it. The driver starts once the worker's startup probe passes, that is once the worker
 /// is registered, so the application finds its workers there.
-fn extra_worker<'a>(cluster: &'a Cluster, i: u32, env: &BTreeMap<String, String>) -> Container<'a> {
+fn extra_worker<'a>(
+    cluster: &'a Cluster,
+    i: u32,
+    gpus: u32,
+    env: &BTreeMap<String, String>,
+) -> Container<'a> {
     let n = u16::try_from(i).unwrap_or(u16::MAX);
     let ports = WorkerPorts {
         rpc: Port::new(&format!("w{i}-rpc"), EXTRA_WORKER_RPC + n),
         http: Port::new(&format!("w{i}-http"), EXTRA_WORKER_HTTP + n),
         work_volume: format!("work-{i}"),
     };
-    let mut worker = worker_container(cluster, format!("worker-{i}"), ports, env);
+    let mut worker = worker_container(cluster, format!("worker-{i}"), ports, gpus, env);
     worker.restart_policy = Some(RestartPolicy::Always);
     worker.liveness = None;
     worker

@@ -15,6 +15,7 @@
 //! | `daemons` | the master, the workers, the history and Connect servers, and their Services |
 //! | `driver` | a client-mode driver's container |
 //! | `extend` | what a role's `pod` values add: volumes, init containers, sidecars, scheduling |
+//! | `gpus` | a worker's GPUs: resources, the launcher's variables, the GPU nodes' toleration |
 //! | `jobs` | a driver's Job, with a job's extra workers as sidecars |
 //! | `network` | network policies and the UIs' Ingress |
 //! | `metrics` | scrape annotations and PodMonitors |
@@ -28,6 +29,7 @@ pub(crate) mod dependencies;
 pub(crate) mod deps_folder;
 pub(crate) mod driver;
 pub(crate) mod extend;
+pub(crate) mod gpus;
 pub(crate) mod jobs;
 pub(crate) mod metrics;
 pub(crate) mod network;

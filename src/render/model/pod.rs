@@ -2,6 +2,7 @@
 //! follows (the pod IP first in the environment, the configuration mounted, scratch space, the
 //! shared authentication secret from its Secret).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
@@ -15,6 +16,7 @@ use serde::Serialize;
 
 use super::component::{Component, Port};
 use super::config::{CONF_DIR, CONFIG_HASH_ANNOTATION, Config, SPARKUP_DIR, reads};
+use super::gpus::ContainerResources;
 use crate::spark::sizing::master_heap_mib;
 use crate::values::quantity::MIB;
 use crate::values::spec::{AntiAffinity, ClusterSpec, EnvFromSpec, Resources, SecretKeyRef};
@@ -51,13 +53,15 @@ pub(crate) struct Pod<'a> {
     /// `Never` for a driver; the API's default (`Always`) for daemons.
     pub restart_policy: Option<RestartPolicy>,
     pub node_selector: &'a BTreeMap<String, String>,
-    pub tolerations: &'a [Toleration],
+    pub tolerations: Cow<'a, [Toleration]>,
     pub affinity: Option<Affinity>,
     pub termination_grace_period_seconds: Option<u32>,
     /// emptyDir volumes, by name.
     pub scratch: Vec<String>,
     /// ConfigMap volumes besides the configuration: a shipped application.
     pub config_maps: Vec<ConfigMapMount>,
+    /// Whether a container is a worker with GPUs, which mounts sparkup's discovery script.
+    pub gpu_workers: bool,
     /// What the role's `pod` values add.
     pub extras: PodExtras,
 }
@@ -96,7 +100,7 @@ pub(crate) struct Container<'a> {
     pub env: Vec<EnvVar>,
     pub env_from: Vec<EnvFromSource>,
     pub ports: Vec<Port>,
-    pub resources: &'a Resources,
+    pub resources: ContainerResources<'a>,
     pub readiness: Option<Probe>,
     pub liveness: Option<Probe>,
     /// Holds back the pod's later containers until this one is up (a job's extra workers).
@@ -187,11 +191,12 @@ impl<'a> Pod<'a> {
             init_containers: Vec::new(),
             restart_policy: None,
             node_selector: parts.scheduling.node_selector,
-            tolerations: parts.scheduling.tolerations,
+            tolerations: Cow::Borrowed(parts.scheduling.tolerations),
             affinity: parts.scheduling.affinity,
             termination_grace_period_seconds: None,
             scratch,
             config_maps: Vec::new(),
+            gpu_workers: false,
             extras: PodExtras::default(),
         }
     }
