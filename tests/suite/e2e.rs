@@ -14,6 +14,7 @@ mod apps;
 mod auth;
 mod demand;
 mod dependencies;
+mod gpu;
 pub(crate) mod netns;
 pub(crate) mod pods;
 mod rolls;
