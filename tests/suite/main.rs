@@ -9,7 +9,7 @@
 //! | `injection` | no value can change the structure of the output | nothing |
 //! | `cluster` | apply, diff, wait, roll, status, delete, submit and ui (the library and the binary) against a fake API server on a loopback port, through a kubeconfig | nothing |
 //! | `security` | every rendered pod template against the restricted Pod Security Standard | nothing |
-//! | `scripts` | the launcher's argument checks; shellcheck | `shellcheck` (ignored test) |
+//! | `scripts` | the launcher's argument checks, the GPU discovery script; shellcheck | `shellcheck` (ignored test) |
 //! | `schema` | every render against the official Kubernetes schemas, every ScaledObject against KEDA's CRD; every compose file against the Compose specification | `kubernetes-validate`, `check-jsonschema` (ignored tests) |
 //! | `jsonschema` | `sparkup schema` against what sparkup accepts: profiles, fixtures, layers, quantities; its top-level shape (a snapshot) | `check-jsonschema` (ignored tests) |
 //! | `e2e` | a real Spark cluster from the rendered manifests: daemons, jobs with extra workers, the history and Connect servers | root, iproute2, iptables, curl, Java 17, pyspark with its Connect client (ignored tests) |
