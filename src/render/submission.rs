@@ -471,6 +471,40 @@ mod tests {
         assert!(!err.contains("hunter2"), "{err}");
     }
 
+    /// A run's GPUs are checked against the workers it can use: the standing workers', or a
+    /// job's extra workers' when they have more.
+    #[test]
+    fn a_run_asking_for_more_gpus_than_its_workers_have_is_refused() {
+        let cluster = cluster(&[
+            "workers.gpus=1",
+            "jobs.train.app=local:///opt/app/train.py",
+            "jobs.train.workers=1",
+            "jobs.train.workerGpus=2",
+        ]);
+        let two = |job: Option<&str>| SubmitRequest {
+            job: job.map(String::from),
+            conf: vec!["spark.executor.resource.gpu.amount=2".into()],
+            ..app("/code/infer.py")
+        };
+        let err = build(&cluster, &two(None)).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--conf spark.executor.resource.gpu.amount: invalid value \"2\": expected at most \
+             1, the GPUs one worker offers (workers.gpus): a larger executor never starts and the \
+             application waits forever"
+        );
+        let run = SubmitRequest {
+            app: None,
+            ..two(Some("train"))
+        };
+        if let Err(e) = build(&cluster, &run) {
+            panic!("{e}");
+        }
+        let none = self::cluster(&[]);
+        let err = build(&none, &two(None)).unwrap_err().to_string();
+        assert!(err.contains("no worker offers a GPU"), "{err}");
+    }
+
     /// Everything a run can be refused for is refused before any request: a class name that
     /// Java would not take, a claim path that leaves the claim, a name too long for a label.
     #[test]
