@@ -56,7 +56,7 @@ impl Pod<'_> {
                 value_from: None,
             });
         }
-        let resources = self.containers[0].resources;
+        let resources = self.containers[0].resources.base;
         let wait = Container {
             name: AWAIT_CONTAINER.into(),
             args: vec!["await-dependencies".into(), resolved.dir.clone()],
@@ -76,7 +76,7 @@ fn launcher_container<'a>(resources: &'a Resources, env: Vec<(&str, String)>) ->
         env: container_env(&env, &EMPTY),
         env_from: Vec::new(),
         ports: Vec::new(),
-        resources,
+        resources: resources.into(),
         readiness: None,
         liveness: None,
         startup: None,
