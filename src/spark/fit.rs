@@ -21,13 +21,7 @@ pub(crate) struct Capacity {
     pub worker_gpus: u64,
 }
 
-/// One property that cannot work, and what would.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Misfit {
-    pub key: &'static str,
-    pub value: String,
-    pub expected: String,
-}
+pub(crate) use super::misfit::Misfit;
 
 /// Spark's default `spark.executor.memory`.
 const DEFAULT_EXECUTOR_MIB: u64 = 1024;

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::fit::Misfit;
+use super::misfit::Misfit;
 
 /// The launcher sets what a worker offers and how it finds the addresses
 /// (`spark.worker.resource.gpu.{amount,discoveryScript}`) from the worker container's variables.

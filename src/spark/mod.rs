@@ -7,6 +7,7 @@ pub(crate) mod fit;
 pub(crate) mod gpus;
 #[cfg(feature = "kube")]
 pub(crate) mod master;
+pub(crate) mod misfit;
 pub(crate) mod ports;
 pub(crate) mod readers;
 pub(crate) mod secrets;
