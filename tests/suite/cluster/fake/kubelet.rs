@@ -81,6 +81,12 @@ pub(super) fn log(shared: &Mutex<State>, seen: &Seen) -> Response<Body> {
         .iter()
         .map(|(at, line)| format!("{at} {line}\n"))
         .collect();
+    text_body(text, open)
+}
+
+/// A log as the kubelet streams it: the text, then, while the container runs on, a stream that
+/// stays open.
+fn text_body(text: String, open: bool) -> Response<Body> {
     let chunk = futures::stream::iter([Ok::<_, Infallible>(hyper::body::Frame::data(
         Bytes::from(text),
     ))]);
@@ -145,21 +151,8 @@ fn container_log(state: &State, key: &str, query: &str) -> Response<Body> {
             false => format!("{line}\n"),
         })
         .collect();
-    let chunk = futures::stream::iter([Ok::<_, Infallible>(hyper::body::Frame::data(
-        Bytes::from(text),
-    ))]);
     let open = param(query, "follow") == Some("true") && state.running_on.contains(key);
-    let body = match open {
-        true => BodyExt::boxed(http_body_util::StreamBody::new(
-            chunk.chain(futures::stream::pending()),
-        )),
-        false => BodyExt::boxed(http_body_util::StreamBody::new(chunk)),
-    };
-    Response::builder()
-        .status(200)
-        .header("content-type", "text/plain")
-        .body(body)
-        .unwrap()
+    text_body(text, open)
 }
 
 /// The pod the Job controller starts for a new Job, its driver as `driver` says.
