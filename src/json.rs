@@ -7,6 +7,12 @@ pub(crate) fn str_at<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
     value.pointer(pointer).and_then(Value::as_str)
 }
 
+/// The value of an object's label `key` (a key with a `/`, which a JSON pointer must escape).
+#[cfg(feature = "kube")]
+pub(crate) fn label<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
+    object["metadata"]["labels"][key].as_str()
+}
+
 /// The path of the first non-null map key in `written` that `kept` does not have: finds keys
 /// that a typed round trip (k8s-openapi skips unknown fields) silently dropped.
 pub(crate) fn first_lost_key(written: &Value, kept: &Value, path: String) -> Option<String> {

@@ -49,8 +49,8 @@ pub(super) async fn diff_command(
     let recorded;
     let (cluster, objects) = match args.revision {
         Some(number) => {
-            recorded = revision_objects(api, cluster, number, &args.kube).await?;
-            (&recorded.0, recorded.1.as_slice())
+            recorded = revision_objects(api, cluster, Some(number), &args.kube).await?;
+            (&recorded.1, recorded.2.as_slice())
         }
         None => (cluster, objects),
     };

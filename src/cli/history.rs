@@ -98,28 +98,13 @@ pub(super) async fn rollback_command(
     cluster: &Cluster,
     args: &RollbackArgs,
 ) -> anyhow::Result<ExitCode> {
-    let spec = &cluster.spec;
-    let revisions = kube::revisions(api, spec).await?;
-    let number = match args.revision {
-        Some(number) => number,
-        None => match revisions.iter().rev().nth(1) {
-            Some(previous) => previous.number,
-            None => anyhow::bail!(
-                "{} in namespace {} has {} revision(s): nothing to roll back to (sparkup history)",
-                spec.name,
-                spec.namespace,
-                revisions.len()
-            ),
-        },
-    };
-    let revision = kube::find(&revisions, number, spec).map_err(anyhow::Error::msg)?;
-    let templates = args.apply.kube.templates.clone();
-    let (cluster, objects) = recorded_objects(&revision, templates)?;
+    let (number, cluster, objects) =
+        revision_objects(api, cluster, args.revision, &args.apply.kube).await?;
     apply_command(api, &cluster, &objects, &args.apply, Some(number)).await
 }
 
 /// The cluster and objects of a revision's values, rendered by this version of sparkup.
-pub(super) fn recorded_objects(
+fn recorded_objects(
     revision: &Revision,
     templates: Option<PathBuf>,
 ) -> anyhow::Result<(Cluster, Vec<Object>)> {
@@ -211,15 +196,30 @@ fn values_diff(
     })
 }
 
-/// Reads the command line's `--revision` for `diff`: the recorded values, rendered.
+/// The revision `number` of the instance (default: the one before the newest), its values
+/// rendered: what `rollback` applies and `diff --revision` compares.
 pub(super) async fn revision_objects(
     api: &ApiServer,
     cluster: &Cluster,
-    number: u32,
+    number: Option<u32>,
     args: &KubeArgs,
-) -> anyhow::Result<(Cluster, Vec<Object>)> {
-    let revisions = kube::revisions(api, &cluster.spec).await?;
-    let revision = kube::find(&revisions, number, &cluster.spec).map_err(anyhow::Error::msg)?;
-    recorded_objects(&revision, args.templates.clone())
-        .with_context(|| format!("rendering revision {number}"))
+) -> anyhow::Result<(u32, Cluster, Vec<Object>)> {
+    let spec = &cluster.spec;
+    let revisions = kube::revisions(api, spec).await?;
+    let number = match number {
+        Some(number) => number,
+        None => match revisions.iter().rev().nth(1) {
+            Some(previous) => previous.number,
+            None => anyhow::bail!(
+                "{} in namespace {} has {} revision(s): nothing to roll back to (sparkup history)",
+                spec.name,
+                spec.namespace,
+                revisions.len()
+            ),
+        },
+    };
+    let revision = kube::find(&revisions, number, spec).map_err(anyhow::Error::msg)?;
+    let (cluster, objects) = recorded_objects(&revision, args.templates.clone())
+        .with_context(|| format!("rendering revision {number}"))?;
+    Ok((number, cluster, objects))
 }

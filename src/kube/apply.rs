@@ -17,7 +17,7 @@ use super::plan::normalize;
 use super::survey::{self, Survey};
 use super::{guard, inventory};
 use crate::render::Object;
-use crate::render::kinds::KindInfo;
+use crate::render::kinds::secret_kind;
 use crate::render::owned::applyset_parent;
 use crate::values::ClusterSpec;
 
@@ -188,10 +188,6 @@ async fn auth_secret_exists(api: &ApiServer, spec: &ClusterSpec) -> Result<bool,
         .get(secret_kind(), Some(&spec.namespace), &name, &action)
         .await?
         .is_some())
-}
-
-fn secret_kind() -> &'static KindInfo {
-    crate::render::kinds::kind_info("v1", "Secret").expect("Secret is in the table")
 }
 
 /// Creates the Secret with Spark's shared authentication secret, a random one, when it does not

@@ -47,7 +47,7 @@ pub async fn delete(
         report.deleted.push(member.id());
     }
     if let Some(secret) = spec.auth_secret() {
-        let kind = crate::render::kinds::kind_info("v1", "Secret").expect("Secret is in the table");
+        let kind = crate::render::kinds::secret_kind();
         let id = format!("Secret/{secret}");
         match purge {
             true => {

@@ -161,7 +161,7 @@ mod tests {
             "data": {"token": "c2VjcmV0"}});
         let change = Change {
             action: Action::Update,
-            kind: crate::render::kinds::kind_info("v1", "Secret").unwrap(),
+            kind: crate::render::kinds::secret_kind(),
             name: "s".into(),
             before: Some(live.clone()),
             after: Some(live),

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
 pub(crate) use super::log_query::{LogQuery, Resume};
-use crate::json::str_at;
+use crate::json::{label, str_at};
 use crate::render::kinds;
 use crate::render::labels::{LABEL_COMPONENT, instance_selector, selector_query};
 use crate::render::model::Component;
@@ -153,19 +153,13 @@ struct Target {
 /// `workers` a run's extra workers.
 fn targets(pod: &Value, instance: &str, workers: bool) -> Vec<Target> {
     let name = str_at(pod, "/metadata/name").unwrap_or("?");
-    let short = match str_at(
-        pod,
-        &format!("/metadata/labels/{}", LABEL_JOB_NAME.replace('/', "~1")),
-    ) {
+    let short = match label(pod, LABEL_JOB_NAME) {
         Some(run) => run
             .strip_prefix(&format!("{instance}-"))
             .unwrap_or(run)
             .to_string(),
         None => {
-            let role = str_at(
-                pod,
-                &format!("/metadata/labels/{}", LABEL_COMPONENT.replace('/', "~1")),
-            );
+            let role = label(pod, LABEL_COMPONENT);
             let id = name.rsplit('-').next().unwrap_or(name);
             format!("{}-{id}", role.unwrap_or("pod"))
         }

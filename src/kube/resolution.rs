@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use super::client::{ApiServer, KubeError, duration_text};
 use super::log_query::LogQuery;
 use super::progress::{Progress, WaitOptions};
-use crate::json::str_at;
+use crate::json::{label, str_at};
 use crate::render::Object;
 use crate::render::kinds;
 use crate::render::labels::LABEL_COMPONENT;
@@ -28,13 +28,10 @@ pub(crate) async fn wait_for_dependencies(
     opts: WaitOptions,
     progress: &Progress,
 ) -> Result<(), KubeError> {
-    let Some(job) = objects.iter().find(|o| {
-        o.kind == "Job"
-            && str_at(
-                &o.value,
-                &format!("/metadata/labels/{}", LABEL_COMPONENT.replace('/', "~1")),
-            ) == Some(COMPONENT)
-    }) else {
+    let Some(job) = objects
+        .iter()
+        .find(|o| o.kind == "Job" && label(&o.value, LABEL_COMPONENT) == Some(COMPONENT))
+    else {
         return Ok(());
     };
     let bar = progress.line(job.id());

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::client::{ApiServer, KubeError};
 use crate::error::{path_key, quote};
-use crate::render::kinds::{self, KindInfo};
+use crate::render::kinds::secret_kind;
 use crate::render::labels::selector_query;
 use crate::render::owned::{REVISION, REVISION_KEY, revision_name, revision_secret};
 use crate::spark::secrets::is_credential;
@@ -244,10 +244,6 @@ fn decode(secret: &Value) -> Result<Revision, KubeError> {
         .read_to_end(&mut json)
         .map_err(|e| unreadable(format!("its data is not gzip: {e}")))?;
     serde_json::from_slice(&json).map_err(|e| unreadable(format!("not a sparkup revision: {e}")))
-}
-
-fn secret_kind() -> &'static KindInfo {
-    kinds::kind_info("v1", "Secret").expect("Secret is in the table")
 }
 
 /// Now, as RFC 3339 in UTC to the second.

@@ -95,6 +95,11 @@ pub(crate) fn pod_kind() -> &'static KindInfo {
     &POD
 }
 
+/// Secrets: the authentication Secret, the revisions.
+pub(crate) fn secret_kind() -> &'static KindInfo {
+    kind_info("v1", "Secret").expect("Secret is in the table")
+}
+
 /// The kind table entry for an ApplySet group-kind (`Deployment.apps`).
 pub(crate) fn kind_by_group_kind(group_kind: &str) -> Option<&'static KindInfo> {
     all().find(|k| k.group_kind() == group_kind)
